@@ -1,0 +1,1 @@
+"""Benchmarks of the portal against same-run baselines (see bench/README.md)."""

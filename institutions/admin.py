@@ -1,0 +1,63 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from institutions.models import (
+    Community,
+    Institution,
+    Territory,
+    UserProfile,
+    is_regional_methodologist,
+)
+
+
+def _admin_allowed(request) -> bool:
+    """The admin is unscoped, so only the whole-region editors may enter it."""
+    user = request.user
+    return user.is_active and user.is_staff and is_regional_methodologist(user)
+
+
+admin.site.has_permission = _admin_allowed
+admin.site.site_header = "Администрирование портала госпабликов"
+admin.site.site_title = "Портал госпабликов"
+admin.site.index_title = "Реестр, показатели и расписание"
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "oktmo"]
+    list_filter = ["kind"]
+    search_fields = ["name", "oktmo"]
+
+
+class CommunityInline(admin.TabularInline):
+    model = Community
+    extra = 0
+    fields = ["network", "network_id", "screen_name", "title", "url", "is_verified", "state"]
+
+
+@admin.register(Institution)
+class InstitutionAdmin(SimpleHistoryAdmin):
+    list_display = ["short_name", "type", "territory", "subordination", "inn", "is_active"]
+    list_filter = ["type", "subordination", "is_active", "territory"]
+    search_fields = ["short_name", "full_name", "inn"]
+    list_select_related = ["territory"]
+    inlines = [CommunityInline]
+
+
+@admin.register(Community)
+class CommunityAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "network", "network_id", "institution", "is_verified", "state",
+                    "members_count", "last_collected_at"]
+    list_filter = ["network", "state", "is_verified", "institution__territory"]
+    search_fields = ["title", "screen_name", "url", "institution__short_name"]
+    list_select_related = ["institution"]
+    raw_id_fields = ["institution"]
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "role"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__last_name"]
+    filter_horizontal = ["territories", "institutions"]
+    raw_id_fields = ["user"]

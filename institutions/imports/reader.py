@@ -1,0 +1,243 @@
+"""Reading a registry .xlsx safely: container checks first, then the header and the rows.
+
+The reader refuses hostile files before openpyxl parses them: a check that the zip really is an
+.xlsx workbook, caps on the members' uncompressed sizes and compression ratios (zip bombs), and a
+cap on the sheet's declared and actual rows. Python's zipfile stops at each member's declared size
+(a member that inflates further fails its CRC check), so checking the declared sizes bounds what
+parsing can inflate; expat (>= 2.4) limits entity expansion in the XML itself.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from institutions.choices import Network
+from institutions.imports.vocabulary import COLUMN_LABELS, LINK_COLUMNS, Column, header_column
+from portal.errors import ValidationFailed
+
+MAX_ROWS = 20_000
+MAX_COLUMNS = 100
+HEADER_SEARCH_ROWS = 20
+MAX_ZIP_MEMBERS = 1_000
+MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+# Small members may compress extremely well (an empty styles part); only big ones are suspicious.
+RATIO_CHECK_FROM_BYTES = 1024 * 1024
+XLSX_MAIN_CONTENT_TYPE = (
+    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+)
+# Fillers people put into empty link cells.
+LINK_FILLERS = {"-", "—", "–", "нет", "отсутствует", "n/a", "нет.", "0"}
+_LINK_SPLIT = re.compile(r"[\s,;]+")
+
+
+@dataclass
+class SheetRow:
+    """One non-empty data row of the sheet, as text, with what was wrong in its cells."""
+
+    number: int
+    values: dict[Column, str] = field(default_factory=dict)
+    links: list[tuple[Network, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RegistrySheet:
+    """The rows of the registry sheet found in a workbook."""
+
+    title: str
+    columns: dict[Column, list[int]]
+    rows: list[SheetRow]
+
+
+def read_registry_sheet(data: bytes) -> RegistrySheet:
+    """Parse registry rows out of .xlsx bytes, or raise ValidationFailed naming the problem."""
+    check_xlsx_container(data)
+    workbook = _load_workbook(data)
+    try:
+        for sheet in workbook.worksheets:
+            found = _find_header(sheet)
+            if found is not None:
+                header_row, columns = found
+                return RegistrySheet(sheet.title, columns, _read_rows(sheet, header_row, columns))
+    finally:
+        workbook.close()
+    raise ValidationFailed(
+        _(
+            "В файле не найдена строка заголовков: нужны как минимум колонки «Территория» и "
+            "«Учреждение» (или «Полное наименование» / «Краткое наименование») в первых %(n)s "
+            "строках листа."
+        )
+        % {"n": HEADER_SEARCH_ROWS}
+    )
+
+
+def check_xlsx_container(data: bytes) -> None:
+    """Refuse anything that is not a modest .xlsx zip before any XML is parsed."""
+    not_xlsx = _("Файл не является книгой Excel в формате .xlsx. Сохраните его как .xlsx.")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ValidationFailed(not_xlsx)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            _check_zip_sizes(members)
+            names = {m.filename for m in members}
+            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+                raise ValidationFailed(not_xlsx)
+            if XLSX_MAIN_CONTENT_TYPE not in archive.read("[Content_Types].xml"):
+                raise ValidationFailed(not_xlsx)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+        raise ValidationFailed(not_xlsx) from exc
+
+
+def _check_zip_sizes(members: list[zipfile.ZipInfo]) -> None:
+    too_big = _(
+        "Файл слишком велик после распаковки (похоже на «zip-бомбу»): не более %(mb)s МБ данных."
+    ) % {"mb": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ValidationFailed(_("В файле слишком много внутренних частей; это не реестр."))
+    if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_BYTES:
+        raise ValidationFailed(too_big)
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_CHECK_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise ValidationFailed(too_big)
+
+
+def _load_workbook(data: bytes) -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    # openpyxl raises a zoo of types (KeyError, ParseError, ValueError...) for damaged parts.
+    except Exception as exc:
+        raise ValidationFailed(
+            _("Файл .xlsx повреждён или не читается: %(error)s") % {"error": exc}
+        ) from exc
+
+
+def _sheet_rows(sheet: Any, first: int, last: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Rows ``first..last`` (1-based) with their numbers, MAX_COLUMNS cells wide."""
+    declared = sheet.max_row
+    if declared is not None and declared > MAX_ROWS:
+        raise ValidationFailed(
+            _("В листе «%(sheet)s» объявлено %(n)s строк; допускается не более %(max)s.")
+            % {"sheet": sheet.title, "n": declared, "max": MAX_ROWS}
+        )
+    cells = sheet.iter_rows(min_row=first, max_row=last, max_col=MAX_COLUMNS)
+    yield from enumerate(cells, start=first)
+
+
+def _find_header(sheet: Any) -> tuple[int, dict[Column, list[int]]] | None:
+    for number, row in _sheet_rows(sheet, 1, HEADER_SEARCH_ROWS):
+        formulas = _formula_addresses(number, row)
+        columns = _header_columns(row)
+        if columns is None:
+            if formulas:
+                raise ValidationFailed(_formula_message(formulas))
+            continue
+        if formulas:
+            raise ValidationFailed(_formula_message(formulas))
+        return number, columns
+    return None
+
+
+def _header_columns(row: tuple[Any, ...]) -> dict[Column, list[int]] | None:
+    """The column map when ``row`` is the header, else None; duplicate headers are an error."""
+    columns: dict[Column, list[int]] = {}
+    for index, cell in enumerate(row):
+        if isinstance(cell.value, str) and (column := header_column(cell.value)) is not None:
+            columns.setdefault(column, []).append(index)
+    has_name = Column.FULL_NAME in columns or Column.SHORT_NAME in columns
+    if Column.TERRITORY not in columns or not has_name:
+        return None
+    for column, indexes in columns.items():
+        if column not in LINK_COLUMNS and len(indexes) > 1:
+            letters = ", ".join(get_column_letter(i + 1) for i in indexes)
+            raise ValidationFailed(
+                _("Колонка «%(label)s» встречается в заголовке несколько раз (%(cols)s).")
+                % {"label": COLUMN_LABELS[column], "cols": letters}
+            )
+    return columns
+
+
+def _read_rows(sheet: Any, header_row: int, columns: dict[Column, list[int]]) -> list[SheetRow]:
+    rows: list[SheetRow] = []
+    for number, cells in _sheet_rows(sheet, header_row + 1, MAX_ROWS + 1):
+        if all(_is_blank(cell.value) for cell in cells):
+            continue
+        if number > MAX_ROWS:
+            raise ValidationFailed(
+                _("В листе больше %(max)s строк; разбейте реестр на несколько файлов.")
+                % {"max": MAX_ROWS}
+            )
+        rows.append(_read_row(number, cells, columns))
+    return rows
+
+
+def _read_row(number: int, cells: tuple[Any, ...], columns: dict[Column, list[int]]) -> SheetRow:
+    row = SheetRow(number=number)
+    formulas = _formula_addresses(number, cells)
+    if formulas:
+        row.errors.append(_formula_message(formulas))
+    for column, indexes in columns.items():
+        if column in LINK_COLUMNS:
+            for index in indexes:
+                row.links.extend(_link_tokens(cells[index].value, LINK_COLUMNS[column]))
+        elif column == Column.INN:
+            row.values[column] = _inn_text(cells[indexes[0]].value)
+        else:
+            row.values[column] = _cell_text(cells[indexes[0]].value)
+    return row
+
+
+def _formula_addresses(number: int, cells: Iterable[Any]) -> list[str]:
+    return [
+        f"{get_column_letter(index + 1)}{number}"
+        for index, cell in enumerate(cells)
+        if getattr(cell, "data_type", None) == "f"
+    ]
+
+
+def _formula_message(addresses: list[str]) -> str:
+    return _(
+        "Формулы не принимаются (ячейки %(cells)s): замените их значениями "
+        "(«Специальная вставка» → «Значения»)."
+    ) % {"cells": ", ".join(addresses)}
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell_text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _inn_text(value: Any) -> str:
+    """INN as digits; a numeric cell lost its leading zero, so restore it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        digits = str(int(value))
+        return digits.zfill(len(digits) + 1) if len(digits) in (9, 11) else digits
+    return "".join(_cell_text(value).split())
+
+
+def _link_tokens(value: Any, network: Network) -> list[tuple[Network, str]]:
+    if _is_blank(value):
+        return []
+    tokens = [t for t in _LINK_SPLIT.split(str(value)) if t]
+    return [(network, t) for t in tokens if t.casefold() not in LINK_FILLERS]

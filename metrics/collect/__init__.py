@@ -1,0 +1,1 @@
+"""Automatic collection from VK and OK: errors, credentials and the collection services."""

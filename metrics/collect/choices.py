@@ -1,0 +1,32 @@
+from django.db import models
+
+
+class TokenKind(models.TextChoices):
+    USER = "user", "Ключ пользователя"
+    SERVICE = "service", "Сервисный ключ приложения"
+    COMMUNITY = "community", "Ключ сообщества"
+
+
+class RunKind(models.TextChoices):
+    MEMBERS = "members", "Участники (ежедневно)"
+    POSTS = "posts", "Публикации за месяц"
+    STATS = "stats", "Статистика за месяц"
+
+
+class RunState(models.TextChoices):
+    PENDING = "pending", "В очереди"
+    RUNNING = "running", "Идёт"
+    DONE = "done", "Завершён"
+    FAILED = "failed", "Завершён с ошибками"
+
+
+class BatchState(models.TextChoices):
+    PENDING = "pending", "В очереди"
+    RUNNING = "running", "Идёт"
+    DONE = "done", "Готова"
+    FAILED = "failed", "Сбой"
+
+
+class ItemOutcome(models.TextChoices):
+    FAILED = "failed", "Ошибка"
+    SKIPPED = "skipped", "Пропущено"

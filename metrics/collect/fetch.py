@@ -1,0 +1,356 @@
+"""The network half of a batch: ask VK or OK with the fewest requests, describe the outcome.
+
+Nothing here writes the batch's results; ``runs.collection_batch_collect`` stores a
+``BatchResult`` in one transaction. Token trouble is written at once (a dead token must not be
+tried by the next batch): an invalid token is disabled, a token out of daily quota rests, and the
+request goes on with the remaining tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.utils import timezone
+
+from institutions.choices import CommunityState, Network
+from institutions.models import Community
+from metrics.collect.errors import (
+    CommunityDeleted,
+    CommunityError,
+    DailyLimitReached,
+    NetworkError,
+    TokenError,
+)
+from metrics.collect.mapping import ok_stats_values, posts_values, vk_stats_values
+from metrics.models import NetworkToken
+from metrics.ok.client import GROUPS_PER_CALL as OK_GROUPS_PER_CALL
+from metrics.ok.client import OkClient
+from metrics.tokens import token_credential, token_disable, token_rest, tokens_usable
+from metrics.vk.client import (
+    GROUPS_PER_CALL,
+    VkClient,
+    VkGroup,
+    VkPost,
+    VkResolved,
+    VkWallPage,
+    groups_by_id_call,
+    resolve_call,
+    stats_call,
+    wall_call,
+)
+from portal.lib.months import add_months
+
+T = TypeVar("T")
+NETWORK_NAMES = {Network.VK: "VK", Network.OK: "OK"}
+
+
+class NoUsableToken(NetworkError):
+    """No registered token of the network can be used now."""
+
+    code = "network_no_token"
+
+
+@dataclass
+class Outcome:
+    """What happened to one community in a batch."""
+
+    status: str  # done | failed | skipped
+    key: str = ""
+    message: str = ""
+
+
+@dataclass
+class BatchResult:
+    """Everything a batch learned, ready to be stored in one transaction."""
+
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    community_fields: dict[int, dict[str, Any]] = field(default_factory=dict)
+    snapshots: dict[int, int] = field(default_factory=dict)
+    monthly: dict[int, dict[str, int]] = field(default_factory=dict)
+    errors: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+
+    def done(self, community_id: int, **fields: Any) -> None:
+        self.outcomes[community_id] = Outcome("done")
+        self.community_fields[community_id] = {
+            "last_collected_at": timezone.now(), "last_error": "", **fields}
+
+    def problem(self, community_id: int, *, key: str, message: str, skipped: bool = False,
+                **fields: Any) -> None:
+        self.outcomes[community_id] = Outcome("skipped" if skipped else "failed", key, message)
+        self.community_fields[community_id] = {"last_error": message[:300], **fields}
+        self.errors[key] += 1
+
+    def community_failure(self, community: Community, exc: CommunityError) -> None:
+        """Closed and deleted communities are marked so later runs skip them."""
+        state = {"closed": CommunityState.CLOSED, "deleted": CommunityState.DELETED}.get(exc.state)
+        fields = {"state": state} if state else {}
+        self.problem(community.pk, key=exc.key, message=exc.message, skipped=bool(state),
+                     **fields)
+
+
+def chunked(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The month as aware local datetimes [start, end)."""
+    start = timezone.make_aware(dt.datetime.combine(month.replace(day=1), dt.time()))
+    end = timezone.make_aware(dt.datetime.combine(add_months(month.replace(day=1), 1), dt.time()))
+    return start, end
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+def _client(network: str, tokens: Iterable[NetworkToken]) -> VkClient | OkClient:
+    credentials = [token_credential(t) for t in tokens]
+    if not credentials:
+        raise NoUsableToken(f"нет действующего ключа {NETWORK_NAMES[network]}", key="no_token")
+    cls = VkClient if network == Network.VK else OkClient
+    return cls(credentials=credentials)
+
+
+def token_trouble(exc: TokenError) -> None:
+    """Write down what a token error means for the token: rest or disable."""
+    if exc.token_id is None:
+        return
+    if isinstance(exc, DailyLimitReached):
+        token_rest(token_id=exc.token_id)
+    else:
+        token_disable(token_id=exc.token_id, reason=f"{exc.message} ({exc.key})")
+
+
+def guarded(client: VkClient | OkClient, result: BatchResult, call: Callable[[], T]) -> T:
+    """Run ``call``; on a token's error set that token aside and go on with the others."""
+    while True:
+        try:
+            return call()
+        except TokenError as exc:
+            if exc.token_id is None:
+                raise
+            token_trouble(exc)
+            client.drop(exc.token_id)
+            if not client.credentials:  # the batch counts this last error itself
+                raise NoUsableToken(f"не осталось действующих ключей: {exc.message}",
+                                    key=exc.key) from exc
+            result.errors[exc.key] += 1
+
+
+# --- members --------------------------------------------------------------------------------------
+def vk_members(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+    """Members of VK communities: names resolved once, then 500 ids a call, 25 calls a request."""
+    client = _client(Network.VK, tokens_usable(network=Network.VK))
+    try:
+        _vk_resolve(client, [c for c in communities if not c.network_id], result)
+        known = [c for c in communities if c.network_id]
+        calls = [groups_by_id_call(ids) for ids in chunked([c.network_id for c in known],
+                                                           GROUPS_PER_CALL)]
+        answers = guarded(client, result, lambda: client.run(calls))
+    finally:
+        result.requests += client.requests_made
+    groups: dict[int, VkGroup] = {g.id: g for a in answers if isinstance(a, list) for g in a}
+    for community in known:
+        _vk_member(community, groups.get(community.network_id), result)
+
+
+def _vk_resolve(client: VkClient, unresolved: list[Community], result: BatchResult) -> None:
+    if not unresolved:
+        return
+    answers = guarded(client, result, lambda: client.run(
+        [resolve_call(c.screen_name) for c in unresolved]))
+    found = {c.pk: a for c, a in zip(unresolved, answers, strict=True)
+             if isinstance(a, VkResolved) and a.type in ("group", "page", "event")}
+    taken = set(Community.objects.filter(
+        network=Network.VK, network_id__in=[a.object_id for a in found.values()]
+    ).values_list("network_id", flat=True))
+    for community in unresolved:
+        answer = found.get(community.pk)
+        if answer is None:
+            result.problem(community.pk, key="vk:not_resolved",
+                           message=f"короткое имя «{community.screen_name}» не найдено в VK")
+        elif answer.object_id in taken:
+            result.problem(community.pk, key="duplicate",
+                           message=f"сообщество с id {answer.object_id} уже есть в реестре")
+        else:
+            taken.add(answer.object_id)
+            community.network_id = answer.object_id
+            result.community_fields[community.pk] = {"network_id": answer.object_id}
+
+
+def _vk_member(community: Community, group: VkGroup | None, result: BatchResult) -> None:
+    if group is None:
+        result.problem(community.pk, key="vk:missing", message="VK не вернул сообщество")
+    elif group.state == "deleted" or group.members_count is None:
+        result.problem(community.pk, key="vk:deactivated", skipped=True,
+                       message="сообщество удалено или заблокировано",
+                       state=CommunityState.DELETED)
+    else:
+        state = CommunityState.CLOSED if group.state == "closed" else CommunityState.ACTIVE
+        extra = result.community_fields.get(community.pk, {})
+        result.done(community.pk, **extra, members_count=group.members_count,
+                    title=group.name[:300] or community.title,
+                    screen_name=group.screen_name[:100], is_verified=group.verified, state=state)
+        result.snapshots[community.pk] = group.members_count
+
+
+def ok_members(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+    """Members of OK groups, 100 a request; a group OK no longer returns was deleted."""
+    known = [c for c in communities if c.network_id]
+    for community in communities:
+        if not community.network_id:
+            result.problem(community.pk, key="ok:no_id", message="у группы OK не указан id")
+    client = _client(Network.OK, tokens_usable(network=Network.OK))
+    groups = {}
+    try:
+        for chunk in chunked(known, OK_GROUPS_PER_CALL):
+            ids = [c.network_id for c in chunk]
+            groups.update({g.uid: g for g in guarded(client, result,
+                                                     lambda ids=ids: client.groups_info(ids))})
+    finally:
+        result.requests += client.requests_made
+    for community in known:
+        group = groups.get(community.network_id)
+        if group is None:
+            result.community_failure(community, CommunityDeleted(
+                "группа OK удалена или заблокирована", key="ok:missing"))
+            continue
+        state = CommunityState.CLOSED if group.private else CommunityState.ACTIVE
+        result.done(community.pk, members_count=group.members_count,
+                    title=group.name[:300] or community.title,
+                    screen_name=group.shortname[:100], state=state)
+        if group.members_count is not None:
+            result.snapshots[community.pk] = group.members_count
+
+
+# --- posts ----------------------------------------------------------------------------------------
+def vk_posts(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+    """A month's posts: one wall.get per community (more only for busy walls), 25 a request."""
+    start, end = month_bounds(period)
+    targets = {c.pk: c for c in communities if c.network_id}
+    for community in communities:
+        if not community.network_id:
+            result.problem(community.pk, key="vk:no_id",
+                           message="у сообщества ещё нет id VK (дождитесь ежедневного сбора)")
+    client = _client(Network.VK, tokens_usable(network=Network.VK))
+    offsets = dict.fromkeys(targets, 0)
+    posts: dict[int, list[VkPost]] = defaultdict(list)
+    try:
+        while offsets:
+            order = list(offsets)
+            calls = [wall_call(targets[cid].network_id, offset=offsets[cid]) for cid in order]
+            answers = guarded(client, result, lambda calls=calls: client.run(calls))
+            offsets = _next_offsets(order, answers, offsets, posts, targets, result, start, end)
+    finally:
+        result.requests += client.requests_made
+    for cid in targets:
+        if cid not in result.outcomes:
+            result.monthly[cid] = posts_values(posts[cid])
+            result.done(cid)
+
+
+def _next_offsets(order: list[int], answers: list[Any], offsets: dict[int, int],
+                  posts: dict[int, list[VkPost]], targets: dict[int, Community],
+                  result: BatchResult, start: dt.datetime, end: dt.datetime) -> dict[int, int]:
+    """Keep the month's posts; page on while a wall may hold older posts of the month."""
+    following = {}
+    for cid, answer in zip(order, answers, strict=True):
+        if isinstance(answer, CommunityError):
+            result.community_failure(targets[cid], answer)
+            continue
+        page: VkWallPage = answer
+        posts[cid] += [p for p in page.posts if start <= p.date < end]
+        regular = [p for p in page.posts if not p.is_pinned]
+        fetched = offsets[cid] + len(page.posts)
+        if regular and regular[-1].date >= start and fetched < page.count:
+            following[cid] = fetched
+    return following
+
+
+# --- statistics -----------------------------------------------------------------------------------
+def _admin_tokens(network: str, communities: list[Community]) -> dict[int, NetworkToken]:
+    """For each community, a usable token that administers it (the lowest id, for batching)."""
+    through = NetworkToken.communities.through
+    usable = tokens_usable(network=network, for_stats=True).values("pk")
+    pairs = through.objects.filter(
+        community_id__in=[c.pk for c in communities], networktoken_id__in=usable
+    ).order_by("community_id", "networktoken_id").values_list("community_id", "networktoken_id")
+    first: dict[int, int] = {}
+    for community_id, token_id in pairs:
+        first.setdefault(community_id, token_id)
+    tokens = NetworkToken.objects.in_bulk(set(first.values()))
+    return {cid: tokens[tid] for cid, tid in first.items()}
+
+
+def _stats_by_token(network: str, communities: list[Community], result: BatchResult
+                    ) -> dict[int, tuple[NetworkToken, list[Community]]]:
+    admin = _admin_tokens(network, communities)
+    by_token: dict[int, tuple[NetworkToken, list[Community]]] = {}
+    for community in communities:
+        token = admin.get(community.pk)
+        if token is None or not community.network_id:
+            result.problem(community.pk, key="no_admin_token", skipped=True,
+                           message="нет действующего ключа администратора сообщества")
+            continue
+        by_token.setdefault(token.pk, (token, []))[1].append(community)
+    return by_token
+
+
+def vk_stats(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+    """Monthly statistics with each community's admin token, 25 stats.get a request."""
+    start, end = month_bounds(period)
+    for token, group in _stats_by_token(Network.VK, communities, result).values():
+        client = _client(Network.VK, [token])
+        calls = [stats_call(c.network_id, start=start, end=end) for c in group]
+        try:
+            answers = client.run(calls)
+        except TokenError as exc:
+            token_trouble(exc)
+            for community in group:
+                result.problem(community.pk, key=exc.key, message=f"ключ администратора: "
+                               f"{exc.message}")
+            continue
+        finally:
+            result.requests += client.requests_made
+        for community, answer in zip(group, answers, strict=True):
+            if isinstance(answer, CommunityError):
+                result.community_failure(community, answer)
+            else:
+                result.monthly[community.pk] = vk_stats_values(answer)
+                result.done(community.pk)
+
+
+def ok_stats(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+    """Monthly statistics of OK groups, one group.getStatTrends each."""
+    start, end = month_bounds(period)
+    for token, group in _stats_by_token(Network.OK, communities, result).values():
+        client = _client(Network.OK, [token])
+        try:
+            for community in group:
+                try:
+                    stats = client.group_stats(community.network_id, start=start, end=end)
+                except CommunityError as exc:
+                    result.community_failure(community, exc)
+                    continue
+                result.monthly[community.pk] = ok_stats_values(stats)
+                result.done(community.pk)
+        except TokenError as exc:
+            token_trouble(exc)
+            for community in group:
+                if community.pk not in result.outcomes:
+                    result.problem(community.pk, key=exc.key,
+                                   message=f"ключ администратора: {exc.message}")
+        finally:
+            result.requests += client.requests_made
+
+
+FETCHERS: dict[tuple[str, str], Callable[[list[Community], dt.date, BatchResult], None]] = {
+    ("members", Network.VK): vk_members,
+    ("members", Network.OK): ok_members,
+    ("posts", Network.VK): vk_posts,
+    ("stats", Network.VK): vk_stats,
+    ("stats", Network.OK): ok_stats,
+}

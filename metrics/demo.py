@@ -1,0 +1,122 @@
+"""Demo numbers for rankings and charts: a year of daily members and monthly engagement.
+
+Each community's history is a random walk seeded by its network id and anchored to a fixed
+date, so every run produces the same figure for the same day. Rows go in with one
+``INSERT ... ON CONFLICT DO NOTHING`` per batch: a second run adds only days that are new since
+the first (idempotent), and a region of ~1,200 communities takes seconds on SQLite. Model
+instances are not built: at 400,000 rows the ORM's per-object work would dominate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from institutions.choices import CommunityState
+from institutions.models import Community
+from metrics.choices import Indicator, ValueSource
+from metrics.models import MemberSnapshot, MetricValue
+from portal.lib.months import add_months, month_start
+
+DAYS = 365
+BATCH = 5000
+
+
+def _anchor(end: dt.date) -> dt.date:
+    """Where every walk starts: fixed for a year, so reruns on later days stay consistent."""
+    return dt.date(end.year - 1, 1, 1)
+
+
+def _walk(seed: int, anchor: dt.date, end: dt.date, state: str) -> Iterator[tuple[dt.date, int]]:
+    """Daily members with a personal trend, noise, missed collections and a stop if closed."""
+    rng = random.Random(seed)
+    value = float(int(min(rng.lognormvariate(6.0, 1.3), 60_000)) + 20)
+    trend, noise = rng.gauss(0.0009, 0.0012), rng.uniform(0.001, 0.004)
+    gap = anchor + dt.timedelta(days=rng.randrange(0, 730)) if rng.random() < 0.1 else None
+    stop = anchor + dt.timedelta(days=rng.randrange(400, 700)) if state != "active" else None
+    day, one = anchor, dt.timedelta(days=1)
+    while day <= end and (stop is None or day <= stop):
+        value = max(0.0, value * (1 + trend) + rng.gauss(0, max(1.0, value * noise)))
+        missed = rng.random() < 0.02 or (gap is not None and gap <= day < gap + 12 * one)
+        if not missed:
+            yield day, int(value)
+        day += one
+
+
+def _insert_ignore(model: type[models.Model], columns: Sequence[str],
+                   rows: Iterable[Sequence[Any]]) -> None:
+    """Insert plain tuples, skipping rows whose natural key already exists; other columns get
+    their model defaults."""
+    given = set(columns)
+    fields = [f for f in model._meta.concrete_fields
+              if not f.primary_key and f.column not in given]
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
+    names = [*columns, *(f.column for f in fields)]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, names))}) "
+           f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING")
+    batch: list[tuple] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append((*row, *defaults))
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                batch.clear()
+        if batch:
+            cursor.executemany(sql, batch)
+
+
+def _snapshot_rows(communities: list[tuple[int, int, str]], end: dt.date,
+                   now: Any) -> Iterator[tuple]:
+    first, anchor = end - dt.timedelta(days=DAYS - 1), _anchor(end)
+    adapt = connection.ops.adapt_datefield_value
+    for pk, seed, state in communities:
+        for day, members in _walk(seed, anchor, end, state):
+            if day >= first:
+                yield pk, adapt(day), members, now
+
+
+def _engagement_rows(communities: list[tuple[int, int, str]], networks: dict[int, str],
+                     end: dt.date, now: Any) -> Iterator[tuple]:
+    """Monthly posts, likes, reposts, comments and views for the last twelve whole months."""
+    months = [add_months(month_start(end), -n) for n in range(1, 13)]
+    adapt = connection.ops.adapt_datefield_value
+    for pk, seed, state in communities:
+        if state != CommunityState.ACTIVE:
+            continue
+        source = ValueSource.VK_API if networks[pk] == "vk" else ValueSource.OK_API
+        for month in months:
+            rng = random.Random(seed * 100 + month.toordinal())
+            posts = rng.randrange(2, 40)
+            views = int(posts * rng.uniform(20, 600))
+            likes = int(views * rng.uniform(0.01, 0.06))
+            figures = {Indicator.POSTS: posts, Indicator.VIEWS: views, Indicator.LIKES: likes,
+                       Indicator.REPOSTS: int(likes * rng.uniform(0.05, 0.2)),
+                       Indicator.COMMENTS: int(likes * rng.uniform(0.02, 0.15))}
+            for indicator, value in figures.items():
+                yield (pk, adapt(month), str(indicator), value, str(source), value,
+                       str(source), now, now)
+
+
+@transaction.atomic
+def seed_member_history(*, end: dt.date | None = None) -> dict[str, int]:
+    """Daily members for about a year and monthly engagement; return how many rows were added."""
+    end = end or timezone.localdate() - dt.timedelta(days=1)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = list(Community.objects.order_by("pk").values_list("pk", "network_id", "state",
+                                                             "network"))
+    communities = [(pk, network_id or pk, state) for pk, network_id, state, _ in rows]
+    networks = {pk: network for pk, _, _, network in rows}
+    before = (MemberSnapshot.objects.count(), MetricValue.objects.count())
+    _insert_ignore(MemberSnapshot, ["community_id", "date", "members", "collected_at"],
+                   _snapshot_rows(communities, end, now))
+    _insert_ignore(MetricValue, ["community_id", "month", "indicator", "value", "source",
+                                 "api_value", "api_source", "api_collected_at", "updated_at"],
+                   _engagement_rows(communities, networks, end, now))
+    return {"snapshots": MemberSnapshot.objects.count() - before[0],
+            "values": MetricValue.objects.count() - before[1]}

@@ -1,0 +1,54 @@
+"""Tokens the offline demo registers so «Собрать сейчас» works against the emulator."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from institutions.choices import Network
+from institutions.models import Community
+from metrics.collect.choices import TokenKind
+from metrics.emulator import (
+    DEMO_OK_ACCESS_TOKEN,
+    DEMO_OK_APPLICATION_KEY,
+    DEMO_OK_APPLICATION_SECRET,
+    DEMO_VK_ADMIN_TOKEN,
+    DEMO_VK_SERVICE_TOKEN,
+)
+from metrics.models import NetworkToken
+from metrics.tokens import secret_fingerprint, token_register
+
+DEMO_EDITOR = "editor"
+
+
+def _editor_communities(network: str) -> list[int]:
+    user = get_user_model().objects.filter(username=DEMO_EDITOR).first()
+    if user is None:
+        return []
+    return list(Community.objects.visible_to(user).filter(network=network, network_id__isnull=False)
+                .values_list("pk", flat=True))
+
+
+def demo_tokens_ensure() -> int:
+    """Register the emulator's demo tokens that are missing; return how many were added.
+
+    Not checked against the API: the emulator may not be running yet when the demo is seeded.
+    The admin tokens administer the demo editor's communities, so their statistics are collected.
+    """
+    wanted = [
+        (Network.VK, TokenKind.SERVICE, DEMO_VK_SERVICE_TOKEN, "Демо: сервисный ключ VK", []),
+        (Network.VK, TokenKind.USER, DEMO_VK_ADMIN_TOKEN, "Демо: ключ администратора VK",
+         _editor_communities(Network.VK)),
+        (Network.OK, TokenKind.USER, DEMO_OK_ACCESS_TOKEN, "Демо: ключ OK",
+         _editor_communities(Network.OK)),
+    ]
+    added = 0
+    for network, kind, secret, label, communities in wanted:
+        if NetworkToken.objects.filter(network=network,
+                                       fingerprint=secret_fingerprint(network, secret)).exists():
+            continue
+        extra = ({"app_key": DEMO_OK_APPLICATION_KEY, "app_secret": DEMO_OK_APPLICATION_SECRET}
+                 if network == Network.OK else {})
+        token_register(user=None, network=network, kind=kind, secret=secret, label=label,
+                       community_ids=communities, check=False, **extra)
+        added += 1
+    return added

@@ -1,0 +1,261 @@
+"""The numbers: monthly indicator values (Table 1 and collected extras) and daily members."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from institutions.choices import Network
+from institutions.models import Community
+from metrics.choices import Indicator, ValueSource
+from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState, TokenKind
+
+
+class MetricValue(models.Model):
+    """One indicator of one community for one month, with where it came from.
+
+    ``value`` is the effective figure (NULL: explicitly not reported; no row: not reported).
+    ``api_value`` keeps what the network's API said even after a person overrides ``value``.
+    """
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="values", verbose_name="сообщество"
+    )
+    month = models.DateField("месяц")
+    indicator = models.CharField("показатель", max_length=32, choices=Indicator.choices)
+    value = models.PositiveBigIntegerField("значение", null=True, blank=True)
+    source = models.CharField(
+        "источник", max_length=16, choices=ValueSource.choices, default=ValueSource.MANUAL
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="кто внёс",
+    )
+    updated_at = models.DateTimeField("когда внесено", auto_now=True)
+    api_value = models.PositiveBigIntegerField("значение из API", null=True, blank=True)
+    api_source = models.CharField(
+        "источник API", max_length=16, choices=ValueSource.choices, blank=True
+    )
+    api_collected_at = models.DateTimeField("получено из API", null=True, blank=True)
+    is_confirmed = models.BooleanField("подтверждено учреждением", default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "значение показателя"
+        verbose_name_plural = "значения показателей"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "month", "indicator"], name="metric_value_natural_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(indicator__in=Indicator.values), name="metric_value_indicator_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=ValueSource.values), name="metric_value_source_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["indicator", "month"], name="metric_value_ind_month_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.month:%Y-%m} {self.indicator}={self.value}"
+
+
+class MemberSnapshot(models.Model):
+    """Members of a community on a date, as collected daily."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="snapshots", verbose_name="сообщество"
+    )
+    date = models.DateField("дата")
+    members = models.PositiveIntegerField("участников")
+    collected_at = models.DateTimeField("собрано", auto_now=True)
+
+    class Meta:
+        verbose_name = "участники на дату"
+        verbose_name_plural = "участники на дату"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "date"], name="member_snapshot_natural_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["date"], name="member_snapshot_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.date}: {self.members}"
+
+
+# --- Collection from VK and OK --------------------------------------------------------------------
+
+
+class NetworkToken(models.Model):
+    """A VK or OK access token the collection may use; stored encrypted, shown masked."""
+
+    network = models.CharField("соцсеть", max_length=2, choices=Network.choices)
+    kind = models.CharField("вид ключа", max_length=16, choices=TokenKind.choices)
+    label = models.CharField("название", max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="network_tokens", verbose_name="кто зарегистрировал",
+    )
+    secret_encrypted = models.TextField("ключ (зашифрован)", editable=False)
+    fingerprint = models.CharField("отпечаток", max_length=64, editable=False)
+    last4 = models.CharField("последние символы", max_length=4, editable=False)
+    app_key = models.CharField("ключ приложения OK (application_key)", max_length=64,
+                               blank=True)
+    app_secret_encrypted = models.TextField("секрет приложения OK (зашифрован)", blank=True,
+                                            editable=False)
+    communities = models.ManyToManyField(
+        Community, blank=True, related_name="admin_tokens",
+        verbose_name="администрирует сообщества (для статистики)",
+    )
+    is_active = models.BooleanField("действует", default=True)
+    disabled_reason = models.CharField("причина отключения", max_length=300, blank=True)
+    disabled_at = models.DateTimeField("отключён", null=True, blank=True)
+    rests_until = models.DateTimeField("отдыхает до (дневной лимит)", null=True, blank=True)
+    checked_at = models.DateTimeField("проверен", null=True, blank=True)
+    created_at = models.DateTimeField("зарегистрирован", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "ключ доступа к API"
+        verbose_name_plural = "ключи доступа к API"
+        ordering = ["network", "-is_active", "label", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "fingerprint"],
+                                    name="network_token_unique"),
+            models.CheckConstraint(condition=Q(network__in=Network.values),
+                                   name="network_token_network_valid"),
+            models.CheckConstraint(condition=Q(kind__in=TokenKind.values),
+                                   name="network_token_kind_valid"),
+            models.CheckConstraint(condition=Q(is_active=True) | ~Q(disabled_reason=""),
+                                   name="network_token_disabled_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.masked})"
+
+    @property
+    def masked(self) -> str:
+        return f"…{self.last4}"
+
+    @property
+    def rate(self) -> int:
+        """Requests a second the network allows this token (VK community tokens: 20)."""
+        return 20 if self.kind == TokenKind.COMMUNITY else 3
+
+
+class CollectionRun(models.Model):
+    """One collection of one kind from one network, as people see it on the runs page."""
+
+    kind = models.CharField("что собираем", max_length=16, choices=RunKind.choices)
+    network = models.CharField("соцсеть", max_length=2, choices=Network.choices)
+    period = models.DateField("дата или месяц")
+    state = models.CharField("состояние", max_length=16, choices=RunState.choices,
+                             default=RunState.PENDING)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name="кто запустил",
+    )
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    started_at = models.DateTimeField("начат", null=True, blank=True)
+    finished_at = models.DateTimeField("завершён", null=True, blank=True)
+    total = models.PositiveIntegerField("сообществ", default=0)
+    done = models.PositiveIntegerField("собрано", default=0)
+    failed = models.PositiveIntegerField("ошибок", default=0)
+    skipped = models.PositiveIntegerField("пропущено", default=0)
+    requests = models.PositiveIntegerField("запросов к API", default=0)
+    errors_by_code = models.JSONField("ошибки по кодам", default=dict, blank=True)
+    message = models.CharField("сообщение", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "сбор данных"
+        verbose_name_plural = "сборы данных"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=RunKind.values),
+                                   name="collection_run_kind_valid"),
+            models.CheckConstraint(condition=Q(network__in=Network.values),
+                                   name="collection_run_network_valid"),
+            models.CheckConstraint(condition=Q(state__in=RunState.values),
+                                   name="collection_run_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.get_network_display()} {self.period}"
+
+    @property
+    def processed(self) -> int:
+        return self.done + self.failed + self.skipped
+
+    @property
+    def percent(self) -> int:
+        if self.state in (RunState.DONE, RunState.FAILED) or not self.total:
+            return 100 if self.state in (RunState.DONE, RunState.FAILED) else 0
+        return min(100, self.processed * 100 // self.total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (RunState.DONE, RunState.FAILED)
+
+
+class CollectionBatch(models.Model):
+    """A slice of a run that one task collects; redone whole if its worker dies."""
+
+    run = models.ForeignKey(CollectionRun, on_delete=models.CASCADE, related_name="batches")
+    index = models.PositiveIntegerField("номер")
+    community_ids = models.JSONField("сообщества", default=list)
+    state = models.CharField("состояние", max_length=16, choices=BatchState.choices,
+                             default=BatchState.PENDING)
+    attempts = models.PositiveIntegerField("попыток", default=0)
+    done = models.PositiveIntegerField("собрано", default=0)
+    failed = models.PositiveIntegerField("ошибок", default=0)
+    skipped = models.PositiveIntegerField("пропущено", default=0)
+    requests = models.PositiveIntegerField("запросов к API", default=0)
+    errors_by_code = models.JSONField("ошибки по кодам", default=dict, blank=True)
+    message = models.CharField("сообщение", max_length=300, blank=True)
+    updated_at = models.DateTimeField("изменена", auto_now=True)
+
+    class Meta:
+        verbose_name = "пакет сбора"
+        verbose_name_plural = "пакеты сбора"
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="collection_batch_natural_key"),
+            models.CheckConstraint(condition=Q(state__in=BatchState.values),
+                                   name="collection_batch_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.index}"
+
+
+class CollectionRunItem(models.Model):
+    """A community a run could not collect, and why, in plain Russian."""
+
+    run = models.ForeignKey(CollectionRun, on_delete=models.CASCADE, related_name="items")
+    batch = models.ForeignKey(CollectionBatch, on_delete=models.CASCADE, related_name="items")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+",
+                                  verbose_name="сообщество")
+    outcome = models.CharField("итог", max_length=16, choices=ItemOutcome.choices)
+    error_key = models.CharField("код ошибки", max_length=32, blank=True)
+    message = models.CharField("ошибка", max_length=300)
+
+    class Meta:
+        verbose_name = "сообщество с ошибкой сбора"
+        verbose_name_plural = "сообщества с ошибками сбора"
+        ordering = ["run", "community_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "community"],
+                                    name="collection_item_natural_key"),
+            models.CheckConstraint(condition=Q(outcome__in=ItemOutcome.values),
+                                   name="collection_item_outcome_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}: {self.message}"

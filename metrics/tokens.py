@@ -1,0 +1,289 @@
+"""Network tokens: encrypted at rest, checked against the API on save, disabled when dead.
+
+The secret is encrypted with Fernet (key ``settings.TOKEN_ENCRYPTION_KEY``, or derived from
+``SECRET_KEY``) and never shown again except its last four characters. A keyed fingerprint finds
+duplicates and names the token's rate limiter without revealing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Sequence
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from institutions.choices import Network, Role
+from institutions.models import Community, is_regional_methodologist, profile_of
+from metrics.collect.choices import TokenKind
+from metrics.collect.credentials import Credential
+from metrics.collect.errors import (
+    DailyLimitReached,
+    NetworkError,
+    NoAdminAccess,
+    TokenInvalid,
+    TransientNetworkError,
+)
+from metrics.models import NetworkToken
+from metrics.ratelimit import LimitKey
+from portal.errors import NotAllowed, NotFound, ServiceUnavailable, ValidationFailed
+
+
+# --- secrets --------------------------------------------------------------------------------------
+@cache
+def _fernet(key: str, secret_key: str) -> Fernet:
+    if key:
+        return Fernet(key.encode())
+    derived = hashlib.sha256(f"network-tokens:{secret_key}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _cipher() -> Fernet:
+    return _fernet(settings.TOKEN_ENCRYPTION_KEY, settings.SECRET_KEY)
+
+
+def secret_encrypt(secret: str) -> str:
+    return _cipher().encrypt(secret.encode()).decode()
+
+
+def secret_decrypt(stored: str) -> str:
+    """The plain secret; raises ValidationFailed if the encryption key changed."""
+    try:
+        return _cipher().decrypt(stored.encode()).decode()
+    except InvalidToken as exc:
+        raise ValidationFailed("Ключ не расшифровывается: сменился ключ шифрования.") from exc
+
+
+def secret_fingerprint(network: str, secret: str) -> str:
+    key = hashlib.sha256(f"token-fingerprint:{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, f"{network}:{secret}".encode(), hashlib.sha256).hexdigest()
+
+
+def limit_key(*, network: str, fingerprint: str, kind: str) -> LimitKey:
+    return LimitKey(name=f"{network}:{fingerprint[:24]}",
+                    limit=20 if kind == TokenKind.COMMUNITY else 3)
+
+
+def token_credential(token: NetworkToken) -> Credential:
+    """The decrypted credential a client uses (lives only in memory)."""
+    return Credential(
+        token_id=token.pk, secret=secret_decrypt(token.secret_encrypted),
+        limit_key=limit_key(network=token.network, fingerprint=token.fingerprint,
+                            kind=token.kind),
+        app_key=token.app_key,
+        app_secret=secret_decrypt(token.app_secret_encrypted)
+        if token.app_secret_encrypted else "",
+    )
+
+
+# --- reads ----------------------------------------------------------------------------------------
+def tokens_visible_to(user) -> QuerySet[NetworkToken]:
+    """Regional methodologists see every token; editors theirs and their communities'."""
+    tokens = NetworkToken.objects.select_related("owner")
+    if is_regional_methodologist(user):
+        return tokens
+    profile = profile_of(user)
+    if profile is None or profile.role != Role.EDITOR:
+        return tokens.none()
+    mine = Community.objects.visible_to(user).values("pk")
+    return tokens.filter(Q(owner=user) | Q(communities__in=mine)).distinct()
+
+
+def can_manage_tokens(user) -> bool:
+    profile = profile_of(user)
+    return is_regional_methodologist(user) or (profile is not None
+                                               and profile.role == Role.EDITOR)
+
+
+def tokens_usable(*, network: str, for_stats: bool = False) -> QuerySet[NetworkToken]:
+    """Active tokens not resting after a daily limit; for stats, those that administer."""
+    now = timezone.now()
+    tokens = NetworkToken.objects.filter(network=network, is_active=True).filter(
+        Q(rests_until__isnull=True) | Q(rests_until__lte=now))
+    if for_stats:
+        return tokens.filter(communities__isnull=False).distinct()
+    return tokens.exclude(kind=TokenKind.COMMUNITY)
+
+
+# --- writes ---------------------------------------------------------------------------------------
+def _authorize(user, communities: Sequence[Community]) -> None:
+    if is_regional_methodologist(user):
+        return
+    profile = profile_of(user)
+    if profile is None or profile.role != Role.EDITOR:
+        raise NotAllowed("Регистрировать ключи могут региональные методисты и редакторы "
+                         "учреждений.")
+    if not communities:
+        raise NotAllowed("Редактор учреждения регистрирует ключ для сообществ своего "
+                         "учреждения: выберите их.")
+    own = set(Community.objects.visible_to(user).values_list("pk", flat=True))
+    if any(c.pk not in own for c in communities):
+        raise NotAllowed("Можно указать только сообщества своего учреждения.")
+
+
+def _validate(*, network: str, kind: str, secret: str, app_key: str, app_secret: str,
+              communities: Sequence[Community]) -> None:
+    if not secret:
+        raise ValidationFailed("Укажите ключ доступа.")
+    if network == Network.OK and not (app_key and app_secret):
+        raise ValidationFailed("Для OK укажите ключ приложения и секретный ключ приложения.")
+    if network == Network.OK and kind != TokenKind.USER:
+        raise ValidationFailed("Для OK используется ключ пользователя (access_token).")
+    if kind == TokenKind.COMMUNITY and len(communities) != 1:
+        raise ValidationFailed("Ключ сообщества относится ровно к одному сообществу.")
+    if kind == TokenKind.SERVICE and communities:
+        raise ValidationFailed("Сервисный ключ не даёт доступа к статистике сообществ; "
+                               "для статистики нужен ключ администратора.")
+    wrong = [str(c) for c in communities if c.network != network]
+    if wrong:
+        raise ValidationFailed(f"Сообщества другой соцсети: {', '.join(wrong)}.")
+    unresolved = [str(c) for c in communities if not c.network_id]
+    if unresolved:
+        raise ValidationFailed(
+            f"У сообществ ещё нет id в соцсети (дождитесь сбора): {', '.join(unresolved)}.")
+
+
+def token_register(
+    *,
+    user,
+    network: str,
+    kind: str,
+    secret: str,
+    label: str,
+    community_ids: Sequence[int] = (),
+    app_key: str = "",
+    app_secret: str = "",
+    check: bool = True,
+) -> NetworkToken:
+    """Register a token after checking it against the network (unless ``check=False``)."""
+    secret, app_key, app_secret = secret.strip(), app_key.strip(), app_secret.strip()
+    communities = list(Community.objects.filter(pk__in=set(community_ids)))
+    if len(communities) != len(set(community_ids)):
+        raise ValidationFailed("Некоторые из указанных сообществ не найдены.")
+    if user is not None:
+        _authorize(user, communities)
+    _validate(network=network, kind=kind, secret=secret, app_key=app_key,
+              app_secret=app_secret, communities=communities)
+    fingerprint = secret_fingerprint(network, secret)
+    if NetworkToken.objects.filter(network=network, fingerprint=fingerprint).exists():
+        raise ValidationFailed("Этот ключ уже зарегистрирован.")
+    rests_until = None
+    if check:
+        rests_until = token_check(network=network, kind=kind, secret=secret, app_key=app_key,
+                                  app_secret=app_secret, communities=communities,
+                                  fingerprint=fingerprint)
+    return _token_store(
+        user=user, network=network, kind=kind, secret=secret, label=label.strip() or kind,
+        communities=communities, app_key=app_key, app_secret=app_secret,
+        fingerprint=fingerprint, checked=check, rests_until=rests_until,
+    )
+
+
+@transaction.atomic
+def _token_store(*, user, network: str, kind: str, secret: str, label: str,
+                 communities: Sequence[Community], app_key: str, app_secret: str,
+                 fingerprint: str, checked: bool, rests_until: dt.datetime | None
+                 ) -> NetworkToken:
+    token = NetworkToken.objects.create(
+        network=network, kind=kind, label=label[:200], owner=user,
+        secret_encrypted=secret_encrypt(secret), fingerprint=fingerprint, last4=secret[-4:],
+        app_key=app_key, app_secret_encrypted=secret_encrypt(app_secret) if app_secret else "",
+        checked_at=timezone.now() if checked else None, rests_until=rests_until,
+    )
+    token.communities.set(communities)
+    return token
+
+
+def token_check(*, network: str, kind: str, secret: str, app_key: str, app_secret: str,
+                communities: Sequence[Community], fingerprint: str) -> dt.datetime | None:
+    """Ask the network whether the token works (and administers the communities).
+
+    Returns when the token rests if it is valid but out of today's quota; raises
+    ValidationFailed when the network refuses it, ServiceUnavailable when it cannot be asked.
+    """
+    credential = Credential(
+        token_id=None, secret=secret, app_key=app_key, app_secret=app_secret,
+        limit_key=limit_key(network=network, fingerprint=fingerprint, kind=kind),
+    )
+    try:
+        if network == Network.VK:
+            _check_vk(credential, kind, communities)
+        else:
+            _check_ok(credential, communities)
+    except DailyLimitReached:
+        return next_day_start()
+    except TokenInvalid as exc:
+        raise ValidationFailed(f"Ключ не принят: {exc.message}.") from exc
+    except NoAdminAccess as exc:
+        raise ValidationFailed(f"Ключ не принят: {exc.message}.") from exc
+    except TransientNetworkError as exc:
+        raise ServiceUnavailable(
+            f"Проверить ключ не удалось ({exc.message}); попробуйте позже.") from exc
+    except NetworkError as exc:
+        raise ValidationFailed(f"Ключ не принят: {exc.message}.") from exc
+    return None
+
+
+def _check_vk(credential: Credential, kind: str, communities: Sequence[Community]) -> None:
+    from metrics.vk.client import VkClient
+
+    client = VkClient(credentials=[credential])
+    if kind == TokenKind.COMMUNITY:
+        groups = client.groups_by_id([])
+        if not groups or groups[0].id != communities[0].network_id:
+            raise NoAdminAccess("это ключ другого сообщества")
+        return
+    ids = [c.network_id for c in communities if c.network_id] or [1]
+    groups = client.groups_by_id(ids[:500], with_admin=bool(communities))
+    not_admin = [g.name or str(g.id) for g in groups if communities and not g.is_admin]
+    if not_admin:
+        raise NoAdminAccess(f"нет прав администратора сообществ: {', '.join(not_admin)}")
+
+
+def _check_ok(credential: Credential, communities: Sequence[Community]) -> None:
+    from metrics.ok.client import OkClient
+
+    client = OkClient(credentials=[credential])
+    ids = [c.network_id for c in communities if c.network_id]
+    client.groups_info(ids[:100] or [1])
+    now = timezone.now()
+    for community in communities:  # OK has no admin flag: one statistics call per group
+        try:
+            client.group_stats(community.network_id, start=now - dt.timedelta(days=1), end=now)
+        except NoAdminAccess as exc:
+            raise NoAdminAccess(f"нет прав администратора группы {community}") from exc
+
+
+def next_day_start() -> dt.datetime:
+    """Local midnight after today: when networks renew daily quotas."""
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(tomorrow, dt.time()))
+
+
+def token_disable(*, token_id: int, reason: str) -> None:
+    """Switch a dead token off, saying why (regional methodologists see the reason)."""
+    NetworkToken.objects.filter(pk=token_id, is_active=True).update(
+        is_active=False, disabled_reason=reason[:300], disabled_at=timezone.now())
+
+
+def token_rest(*, token_id: int, until: dt.datetime | None = None) -> None:
+    """Let a token that spent its daily quota rest until tomorrow."""
+    NetworkToken.objects.filter(pk=token_id).update(rests_until=until or next_day_start())
+
+
+def token_delete(*, user, token_id: int) -> None:
+    """Delete a token: regional methodologists any, editors their own."""
+    token = tokens_visible_to(user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("Ключ не найден.")
+    if not is_regional_methodologist(user) and token.owner_id != user.pk:
+        raise NotAllowed("Удалить ключ может тот, кто его зарегистрировал, или региональный "
+                         "методист.")
+    token.delete()

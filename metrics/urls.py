@@ -1,0 +1,16 @@
+from django.urls import path
+
+from metrics import views
+
+app_name = "metrics"
+urlpatterns = [
+    path("collection/", views.runs, name="collection-runs"),
+    path("collection/start/", views.start, name="collection-start"),
+    path("collection/runs/<int:pk>/", views.run_detail, name="collection-run"),
+    path("collection/runs/<int:pk>/progress/", views.run_progress_json,
+         name="collection-run-progress"),
+    path("collection/runs/<int:pk>/resume/", views.run_resume, name="collection-run-resume"),
+    path("collection/tokens/", views.tokens, name="collection-tokens"),
+    path("collection/tokens/<int:pk>/delete/", views.token_remove, name="collection-token-delete"),
+    path("help/collection/", views.help_collection, name="help-collection"),
+]

@@ -1,0 +1,210 @@
+"""API of the Table-1 workflow: reports with their actions, values with a bulk upsert.
+
+Thin: parse, call a service from ``reports.services``, serialize. Scoping and rules are the
+same as on the pages because both call the same services and querysets.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from institutions.models import Community
+from metrics.choices import TABLE1_INDICATORS, Indicator, ValueSource
+from metrics.models import MetricValue
+from portal.errors import NotAllowed
+from portal.lib.months import parse_month
+from reports import workflow
+from reports.models import Report, ReportAction
+from reports.services import ACTIONS, ValueItem, values_bulk_upsert
+from reports.workflow_filters import ReportFilter, ValueFilter
+from reports.workflow_selectors import report_warnings
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "example": "2026-01"}
+)
+class MonthField(serializers.Field):
+    """Months travel as ``YYYY-MM``."""
+
+    default_error_messages = {"invalid": "Месяц должен быть в виде ГГГГ-ММ."}
+
+    def to_representation(self, value) -> str:
+        return value.strftime("%Y-%m")
+
+    def to_internal_value(self, data):
+        try:
+            return parse_month(str(data))
+        except ValueError:
+            self.fail("invalid")
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    month = MonthField()
+    institution_name = serializers.CharField(source="institution.short_name")
+    territory = serializers.IntegerField(source="institution.territory_id")
+    state_label = serializers.CharField(source="get_state_display")
+    actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = ["id", "institution", "institution_name", "territory", "month", "state",
+                  "state_label", "version", "submitted_by", "submitted_at", "accepted_by",
+                  "accepted_at", "approved_by", "approved_at", "updated_at", "actions"]
+        read_only_fields = fields
+
+    def get_actions(self, report: Report) -> list[str]:
+        """What the caller may do with the report now."""
+        user = self.context["request"].user
+        return workflow.allowed_actions(user, report.institution, report.state)
+
+
+class ReportCommentSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    text = serializers.CharField()
+    warnings = serializers.JSONField()
+    author = serializers.CharField(source="author.username", default=None)
+    created_at = serializers.DateTimeField()
+
+
+class ReportDetailSerializer(ReportSerializer):
+    comments = ReportCommentSerializer(many=True, read_only=True)
+    warnings = serializers.SerializerMethodField()
+
+    class Meta(ReportSerializer.Meta):
+        fields = [*ReportSerializer.Meta.fields, "comments", "warnings"]
+        read_only_fields = fields
+
+    def get_warnings(self, report: Report) -> list[dict]:
+        """Unusual figures of the month (they need a comment on submit)."""
+        return [w.as_dict() for w in report_warnings(institution=report.institution,
+                                                     month=report.month)]
+
+
+class ActionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(required=False, min_value=1,
+                                       help_text="версия отчёта, которую видел клиент")
+
+
+def _action_view(name: str, attribute: str):
+    """A POST action calling the workflow service ``name`` (``attribute``: the method name)."""
+
+    def view(self, request: Request, pk=None) -> Response:
+        report = self.get_object()
+        data = ActionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        moved = ACTIONS[name](user=request.user, report_id=report.pk,
+                              comment=data.validated_data["comment"],
+                              version=data.validated_data.get("version"))
+        return Response(ReportSerializer(moved, context=self.get_serializer_context()).data)
+
+    view.__name__ = view.__qualname__ = attribute
+    view = action(detail=True, methods=["post"], url_path=name, url_name=name)(view)
+    return extend_schema(request=ActionSerializer, responses=ReportSerializer,
+                         summary=f"{ReportAction(name).label.capitalize()} отчёт")(view)
+
+
+class ReportViewSet(viewsets.ReadOnlyModelViewSet):
+    """Monthly Table-1 reports within the caller's scope, and the workflow actions."""
+
+    filterset_class = ReportFilter
+    ordering_fields = ["month", "updated_at", "state"]
+
+    def get_queryset(self) -> QuerySet[Report]:
+        queryset = Report.objects.visible_to(self.request.user).select_related(
+            "institution").order_by("-month", "institution_id", "pk")
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("comments__author")
+        return queryset
+
+    def get_serializer_class(self):
+        return ReportDetailSerializer if self.action == "retrieve" else ReportSerializer
+
+    submit = _action_view(ReportAction.SUBMIT, "submit")
+    accept = _action_view(ReportAction.ACCEPT, "accept")
+    approve = _action_view(ReportAction.APPROVE, "approve")
+    return_ = _action_view(ReportAction.RETURN, "return_")
+    reopen = _action_view(ReportAction.REOPEN, "reopen")
+
+
+class ValueSerializer(serializers.ModelSerializer):
+    month = MonthField()
+    institution = serializers.IntegerField(source="community.institution_id")
+    # Blank until the networks were asked; the schema must allow "" as well as the sources.
+    api_source = serializers.ChoiceField(choices=ValueSource.choices, allow_blank=True,
+                                         read_only=True)
+
+    class Meta:
+        model = MetricValue
+        fields = ["id", "community", "institution", "month", "indicator", "value", "source",
+                  "api_value", "api_source", "api_collected_at", "is_confirmed", "updated_by",
+                  "updated_at"]
+        read_only_fields = fields
+
+
+class ValueItemSerializer(serializers.Serializer):
+    community = serializers.IntegerField()
+    month = MonthField()
+    indicator = serializers.ChoiceField(choices=[(i.value, i.label) for i in TABLE1_INDICATORS])
+    value = serializers.JSONField(allow_null=True, help_text="целое ≥ 0 или null (не указано)")
+    version = serializers.IntegerField(required=False, min_value=0,
+                                       help_text="версия отчёта за месяц (0 — отчёта не было)")
+
+
+class BulkSerializer(serializers.Serializer):
+    values = ValueItemSerializer(many=True, allow_empty=False, max_length=5000)
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class BulkAnswerSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    changed = serializers.IntegerField()
+    changes = serializers.JSONField()
+    versions = serializers.JSONField()
+
+
+class ValueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Monthly indicator values within the caller's scope; bulk upsert of Table-1 figures."""
+
+    serializer_class = ValueSerializer
+    filterset_class = ValueFilter
+    ordering_fields = ["month", "updated_at"]
+
+    def get_queryset(self) -> QuerySet[MetricValue]:
+        return (
+            MetricValue.objects.filter(
+                community__in=Community.objects.visible_to(self.request.user).values("pk"))
+            .select_related("community").order_by("-month", "community_id", "indicator")
+        )
+
+    @extend_schema(
+        request=BulkSerializer, responses=BulkAnswerSerializer,
+        parameters=[OpenApiParameter("dry_run", bool, description="только проверить")],
+        summary="Записать значения (все или ни одного)",
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
+    def bulk(self, request: Request) -> Response:
+        """Upsert figures; ``dry_run=true`` answers what would change without writing."""
+        if not workflow.may_enter_values(request.user):
+            raise NotAllowed(workflow.ENTER_VALUES_REFUSED)
+        data = BulkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dry_run = data.validated_data["dry_run"] or (
+            request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"})
+        items = [ValueItem(v["community"], v["month"], Indicator(v["indicator"]), v["value"],
+                           v.get("version")) for v in data.validated_data["values"]]
+        result = values_bulk_upsert(user=request.user, items=items, dry_run=dry_run)
+        return Response({
+            "dry_run": dry_run,
+            "changed": len(result.changes),
+            "changes": [c.as_dict() for c in result.changes],
+            "versions": [{"institution": i, "month": m.strftime("%Y-%m"), "version": v}
+                         for (i, m), v in sorted(result.versions.items())],
+        })

@@ -1,0 +1,1 @@
+"""Parsers of uploaded files for the reports app."""

@@ -1,0 +1,354 @@
+"""Ranking results: the plain row shared by pages, API, exports and published versions.
+
+A *plain row* is a flat mapping with fixed keys (``place``, ``community``, ``value``, ``members``,
+``members_date``, ``growth``, ``posts``...). Streaming consumers (CSV/XLSX, the JSON API) take plain
+rows straight from the cursor; pages use the typed ``Ranking`` built from the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Min, QuerySet
+from django.utils import timezone
+
+from institutions.choices import CommunityState
+from institutions.models import Community
+from metrics.choices import Indicator
+from metrics.models import MemberSnapshot
+from reports.rankings.definitions import (
+    DATE_SUBSTITUTION_NOTE,
+    ER_METRICS,
+    GROWTH_METRICS,
+    INTERACTIONS_NOTE,
+    LEAGUE_BY_CODE,
+    LEAGUES_NOTE,
+    RANKING_METHOD_NOTE,
+    SNAPSHOTS,
+    VALUES,
+    Metric,
+    RankingParams,
+    flagship_threshold,
+)
+from reports.rankings.query import ranking_raw_rows, value_indicators
+
+# Keys every plain row has, in a stable order (the API documents them).
+BASE_KEYS = (
+    "place", "league_place", "league", "community_id", "community", "network", "url", "state",
+    "institution_id", "institution", "institution_type", "subordination", "territory_id",
+    "territory", "members", "members_date", "value",
+)
+DATE_KEYS = ("members_date", "start_date", "t1_members_month")
+PUBLIC_KEYS_DROPPED = ("community_id", "institution_id", "territory_id", "state")
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+# --- Why a community has no figure --------------------------------------------------------------
+
+
+def missing_reason(row: dict[str, Any], params: RankingParams,
+                   first_date: dt.date | None) -> str:
+    """Why a community has no figure in this ranking (Russian, shown to people)."""
+    if row["state"] != CommunityState.ACTIVE:
+        return f"Сообщество {CommunityState(row['state']).label.lower()}"
+    if not row.get("institution_active", True):
+        return "Учреждение не действует"
+    if params.spec.source == SNAPSHOTS or params.flagship_only or params.league:
+        reason = _snapshot_reason(row, params, first_date)
+        if reason:
+            return reason
+    if params.spec.source == VALUES:
+        return _values_reason(row, params)
+    return "Нет данных за период"
+
+
+def _snapshot_reason(row: dict[str, Any], params: RankingParams, first: dt.date | None) -> str:
+    if first is None and row["members"] is None:
+        return "Нет ни одной записи о числе участников"
+    if row["members"] is None:
+        return (f"Нет записи о числе участников на {params.date_to:%d.%m.%Y} или раньше: "
+                f"первая запись — {first:%d.%m.%Y}")
+    if params.metric in GROWTH_METRICS and row.get("start_members") is None:
+        return (f"Нет записи о числе участников на {params.date_from:%d.%m.%Y} или раньше: "
+                f"первая запись — {first:%d.%m.%Y}")
+    if params.metric == "growth_pct" and row.get("start_members") == 0:
+        return "На начало периода 0 участников: прирост в процентах не определён"
+    return ""
+
+
+def _values_reason(row: dict[str, Any], params: RankingParams) -> str:
+    if params.metric == "t1_members":
+        return "Количество участников по Таблице 1 за период не представлено"
+    if all(row.get(ind) is None for ind in value_indicators(params)):
+        return "Нет данных за период"
+    if params.metric in ER_METRICS and row.get("interactions") is None:
+        return "Нет данных о взаимодействиях (лайки, репосты, комментарии) за период"
+    if params.metric == "er_post" and not row.get("posts"):
+        return "Нет публикаций за период: ER по публикациям не определён"
+    if params.metric == "er_views" and not row.get("views"):
+        return "Нет данных о просмотрах за период: ER по просмотрам не определён"
+    if params.metric in ("er_post", "er_day") and not row["members"]:
+        return "Нет данных о числе участников на конец периода"
+    return "Показатель за период не представлен"
+
+
+def _first_snapshot_dates(ids: Iterable[int]) -> dict[int, dt.date]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = (MemberSnapshot.objects.filter(community_id__in=ids).values("community_id")
+            .annotate(first=Min("date")).values_list("community_id", "first"))
+    return dict(rows)
+
+
+# --- Streaming ----------------------------------------------------------------------------------
+
+
+class RankingStream:
+    """The ranking as it leaves the database: iterate for ranked plain rows, then ``missing()``.
+
+    Memory stays flat for ranked rows (they are not kept); the few rows without a figure are
+    kept and get their reasons once the ranked rows are consumed.
+    """
+
+    def __init__(self, *, communities: QuerySet[Community], params: RankingParams,
+                 lateral: bool | None = None, text_dates: bool = False) -> None:
+        self.params = params
+        self._raw = ranking_raw_rows(communities=communities, params=params, lateral=lateral,
+                                     text_dates=text_dates)
+        self._names = next(self._raw)
+        self._missing: list[dict[str, Any]] = []
+        self._done = self._reasoned = False
+        self._latest: Any = None
+
+    @property
+    def data_as_of(self) -> dt.date | None:
+        """The latest member row used by a ranked community (known once iterated)."""
+        return _as_date(self._latest)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        names, latest = self._names, self._latest
+        for raw in self._raw:
+            row = dict(zip(names, raw, strict=True))
+            if row["value"] is None:
+                self._missing.append(row)
+                continue
+            del row["institution_active"]
+            day = row["members_date"]
+            if day is not None and (latest is None or day > latest):
+                latest = day
+            yield row
+        self._latest, self._done = latest, True
+
+    def missing(self) -> list[dict[str, Any]]:
+        """Rows without a figure, each with ``reason`` (consumes the stream if needed)."""
+        if not self._done:
+            for _row in self:
+                pass
+        if self._reasoned:
+            return self._missing
+        self._reasoned = True
+        need = [r["community_id"] for r in self._missing if r["state"] == CommunityState.ACTIVE]
+        first = _first_snapshot_dates(need)
+        for row in self._missing:
+            row["reason"] = missing_reason(row, self.params, first.get(row["community_id"]))
+            del row["institution_active"]
+        return self._missing
+
+
+# --- Typed results for pages --------------------------------------------------------------------
+
+
+@dataclass
+class RankingRow:
+    """One community's line in a ranking (or in the list of those without data)."""
+
+    community_id: int
+    community_title: str
+    network: str
+    url: str
+    institution_id: int
+    institution_name: str
+    institution_type: str
+    subordination: str
+    territory_id: int
+    territory_name: str
+    state: str
+    value: float | int | None
+    place: int | None
+    league: str | None
+    league_place: int | None
+    members: int | None
+    members_date: dt.date | None
+    start_members: int | None = None
+    start_date: dt.date | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    @classmethod
+    def from_plain(cls, row: dict[str, Any]) -> RankingRow:
+        known = {"community", "institution", "territory", "start_members", "start_date",
+                 "reason", "institution_active", *BASE_KEYS}
+        return cls(
+            community_id=row["community_id"], community_title=row["community"],
+            network=row["network"], url=row["url"], institution_id=row["institution_id"],
+            institution_name=row["institution"], institution_type=row["institution_type"],
+            subordination=row["subordination"], territory_id=row["territory_id"],
+            territory_name=row["territory"], state=row["state"], value=row["value"],
+            place=row["place"], league=row["league"], league_place=row["league_place"],
+            members=row["members"], members_date=_as_date(row["members_date"]),
+            start_members=row.get("start_members"), start_date=_as_date(row.get("start_date")),
+            figures={k: _as_date(v) if k in DATE_KEYS else v
+                     for k, v in row.items() if k not in known},
+            reason=row.get("reason", ""),
+        )
+
+    @property
+    def league_label(self) -> str:
+        return LEAGUE_BY_CODE[self.league].label if self.league else ""
+
+    @property
+    def figure_items(self) -> list[tuple[str, Any]]:
+        """The metric-specific figures with Russian labels, for pages."""
+        return [(FIGURE_LABELS[key], value) for key, value in self.figures.items()
+                if key in FIGURE_LABELS and value is not None]
+
+
+FIGURE_LABELS = {
+    "growth": "Прирост, чел.", "growth_pct": "Прирост, %",
+    **{ind.value: ind.label for ind in Indicator if ind != Indicator.MEMBERS},
+    "interactions": "Взаимодействия (лайки + репосты + комментарии)",
+    "t1_members": "Участники по Таблице 1", "t1_members_month": "Месяц значения Таблицы 1",
+}
+
+
+@dataclass
+class Ranking:
+    """A computed ranking: ranked rows, communities listed apart, and how it was computed."""
+
+    params: RankingParams
+    rows: list[RankingRow]
+    missing: list[RankingRow]
+    computed_at: dt.datetime
+    plain_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    plain_missing: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    @property
+    def metric(self) -> Metric:
+        return self.params.spec
+
+    @property
+    def data_as_of(self) -> dt.date | None:
+        dates = [r.members_date for r in self.rows if r.members_date]
+        return max(dates) if dates else None
+
+    @property
+    def substituted_dates(self) -> int:
+        """How many ranked rows used an earlier snapshot than the requested dates."""
+        return sum(1 for r in self.rows if used_earlier_date(r, self.params))
+
+    def notes(self) -> list[str]:
+        return ranking_notes(self.params)
+
+
+def ranking_notes(params: RankingParams) -> list[str]:
+    """The formula, the ranking method and the rules a reader needs next to the figures."""
+    spec = params.spec
+    notes = [spec.formula, RANKING_METHOD_NOTE, LEAGUES_NOTE]
+    if spec.code in ER_METRICS or spec.code == "interactions":
+        notes.insert(1, INTERACTIONS_NOTE)
+    if spec.source == SNAPSHOTS or params.flagship_only or params.league:
+        notes.insert(1, DATE_SUBSTITUTION_NOTE)
+    if params.flagship_only:
+        notes.append(f"Только флагманские: более {flagship_threshold()} участников на конец "
+                     "периода.")
+    return notes
+
+
+def used_earlier_date(row: RankingRow, params: RankingParams) -> bool:
+    """Whether the row's figures come from a snapshot earlier than a requested date."""
+    end_earlier = row.members_date is not None and row.members_date != params.date_to
+    start_earlier = row.start_date is not None and row.start_date != params.date_from
+    return end_earlier or (params.metric in GROWTH_METRICS and start_earlier)
+
+
+def ranking_compute(
+    *, communities: QuerySet[Community], params: RankingParams, lateral: bool | None = None
+) -> Ranking:
+    """Rank ``communities`` (already scoped to the reader) by ``params``.
+
+    ``lateral`` picks the SQL shape (None: by database); both shapes give the same ranking.
+    """
+    stream = RankingStream(communities=communities, params=params, lateral=lateral)
+    plain_rows = list(stream)
+    plain_missing = stream.missing()
+    return Ranking(
+        params=params,
+        rows=[RankingRow.from_plain(r) for r in plain_rows],
+        missing=[RankingRow.from_plain(r) for r in plain_missing],
+        computed_at=timezone.now(), plain_rows=plain_rows, plain_missing=plain_missing,
+    )
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+@dataclass
+class RankingJson:
+    """The ranking serialised by the database: ranked rows as JSON texts, the rest as dicts."""
+
+    ranked: list[str]
+    missing: list[dict[str, Any]]
+    data_as_of: str | None
+
+
+def ranking_json(*, communities: QuerySet[Community], params: RankingParams) -> RankingJson:
+    """The ranking for the JSON API; the database writes each ranked row's JSON itself.
+
+    Rows without a figure are few: they are parsed back to get their reasons. SQLite's JSON
+    writes floats with 15 digits, so there Python encodes the rows (exact, a little slower).
+    """
+    if connection.vendor != "postgresql":
+        stream = RankingStream(communities=communities, params=params, text_dates=True)
+        ranked = [json.dumps(row, ensure_ascii=False, default=str) for row in stream]
+        return RankingJson(ranked, stream.missing(), _iso(stream.data_as_of))
+    stream = ranking_raw_rows(communities=communities, params=params, as_json=True)
+    next(stream)
+    ranked: list[str] = []
+    apart: list[dict[str, Any]] = []
+    data_as_of = None
+    for is_apart, active, text, latest in stream:
+        data_as_of = latest
+        if is_apart:
+            apart.append({**json.loads(text), "institution_active": bool(active)})
+        else:
+            ranked.append(text)
+    first = _first_snapshot_dates(
+        [r["community_id"] for r in apart if r["state"] == CommunityState.ACTIVE])
+    for row in apart:
+        row["reason"] = missing_reason(row, params, _as_date(first.get(row["community_id"])))
+        del row["institution_active"]
+    return RankingJson(ranked, apart, data_as_of)
+
+
+def ranking_for_user(*, user, params: RankingParams) -> Ranking:
+    """The ranking as ``user`` may see it: only communities within the user's scope."""
+    return ranking_compute(communities=Community.objects.visible_to(user), params=params)
+
+
+def ranking_stream_for_user(*, user, params: RankingParams,
+                            text_dates: bool = False) -> RankingStream:
+    """The same ranking as a stream, for large exports and the API (``text_dates`` for JSON)."""
+    return RankingStream(communities=Community.objects.visible_to(user), params=params,
+                         text_dates=text_dates)

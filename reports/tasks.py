@@ -1,0 +1,20 @@
+"""Celery tasks of the reports app: thin, call a service, safe to run twice."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from reports.reminders import TASK_NAME, reminders_send
+
+
+@shared_task(name=TASK_NAME, acks_late=True)
+def send_report_reminders() -> dict:
+    """Daily: e-mail editors about overdue reports and municipal users about waiting ones."""
+    return reminders_send(today=timezone.localdate()).as_dict()
+
+
+@shared_task(name="reports.export_job_run", acks_late=True)
+def export_job_run(job_id: int) -> bool:
+    """Build a background export (summaries zip, large ranking); a second delivery is a no-op."""
+    from reports.export_jobs import export_job_execute
+
+    return export_job_execute(job_id=job_id)

@@ -1,0 +1,53 @@
+from django.urls import path
+
+from reports.views import completeness, table1_files, workflow
+from reports.views import rankings as ranking_views
+from reports.views import summaries as summary_views
+
+app_name = "reports"
+urlpatterns: list = []
+
+# The Table-1 workflow (reports/views/workflow.py).
+urlpatterns += [
+    path("reports/", workflow.reports_index, name="list"),
+    path("reports/<int:institution_id>/<str:month>/", workflow.report_detail, name="report"),
+    path("reports/action/<int:pk>/<str:action>/", workflow.report_action, name="action"),
+    path("table1/", workflow.entry_index, name="entry-index"),
+    path("table1/<int:institution_id>/<int:year>/", workflow.entry, name="entry"),
+    path("values/<int:pk>/history/", workflow.value_history_page, name="value-history"),
+    path("table1/<int:institution_id>/<int:year>/xlsx/", table1_files.download,
+         name="download"),
+    path("table1/upload/", table1_files.upload, name="upload"),
+    path("completeness/", completeness.completeness, name="completeness"),
+]
+
+# Rankings, published rankings, audience charts (reports/views/rankings.py).
+urlpatterns += [
+    path("rankings/", ranking_views.ranking_page, name="rankings"),
+    path("rankings/export.<str:fmt>", ranking_views.ranking_export, name="ranking-export"),
+    path("rankings/why/<int:community_id>/", ranking_views.why_page, name="ranking-why"),
+    path("rankings/why/institution/<int:institution_id>/", ranking_views.why_institution_page,
+         name="ranking-why-institution"),
+    path("rankings/publish/", ranking_views.publish, name="ranking-publish"),
+    path("rankings/p/", ranking_views.published_list, name="published-list"),
+    path("rankings/p/<slug:slug>/", ranking_views.published_latest, name="published-latest"),
+    path("rankings/p/<slug:slug>/v<int:number>/", ranking_views.published_version,
+         name="published-version"),
+    path("rankings/p/<slug:slug>/v<int:number>/export.<str:fmt>",
+         ranking_views.published_export, name="published-export"),
+    path("charts/audience/", ranking_views.audience_chart, name="audience-chart"),
+]
+
+# Territory summaries and background exports (reports/views/summaries.py).
+urlpatterns += [
+    path("summaries/", summary_views.summary_page, name="summary"),
+    path("summaries/export.xlsx", summary_views.summary_export, name="summary-export"),
+    path("exports/", summary_views.export_list, name="exports"),
+    path("exports/registry.xlsx", summary_views.registry_export, name="registry-export"),
+    path("exports/summaries/", summary_views.export_start_summaries,
+         name="export-start-summaries"),
+    path("exports/ranking/", summary_views.export_start_ranking, name="export-start-ranking"),
+    path("exports/<int:pk>/", summary_views.export_detail, name="export-detail"),
+    path("exports/<int:pk>/status/", summary_views.export_status, name="export-status"),
+    path("exports/<int:pk>/download/", summary_views.export_download, name="export-download"),
+]

@@ -1,0 +1,1 @@
+"""Pages of the reports app: the Table-1 workflow (workflow.py) and the rankings."""

@@ -1,0 +1,102 @@
+"""Daily members: the minimum of requests, one row per (community, date), fates marked."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from institutions.choices import CommunityState, Network
+from metrics.collect.choices import RunKind, RunState
+from metrics.collect.runs import collection_run_start
+from metrics.emulator import data as emu_data
+from metrics.models import CollectionRunItem, MemberSnapshot
+from tests.factories import CommunityFactory
+from tests.metrics.conftest import SEED, make_communities, ok_ids, vk_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def test_members_of_1200_vk_communities_take_one_request(emulator, vk_token):
+    communities = make_communities(vk_ids("active", 1200))
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    run.refresh_from_db()
+    assert run.state == RunState.DONE
+    assert (run.total, run.done, run.failed, run.skipped) == (1200, 1200, 0, 0)
+    stats = emulator.stats()
+    assert stats["requests"] == 1 == run.requests
+    assert stats["by_method"] == {"execute": 1}
+    assert stats["inner_calls"] == {"groups.getById": 3}  # 500 + 500 + 200 ids
+    today = timezone.localdate()
+    first = communities[0]
+    snapshot = MemberSnapshot.objects.get(community=first, date=today)
+    expected = emu_data.members_on(SEED, "vk", first.network_id, dt.datetime.now(dt.UTC).date())
+    assert snapshot.members == expected
+    first.refresh_from_db()
+    assert first.members_count == expected and first.last_collected_at is not None
+
+
+def test_running_members_twice_a_day_keeps_one_row_per_community_and_date(emulator, vk_token):
+    make_communities(vk_ids("active", 30))
+
+    collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+    collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    assert MemberSnapshot.objects.count() == 30
+    assert emulator.stats()["requests"] == 2
+
+
+def test_closed_deleted_and_renamed_vk_communities_are_marked(emulator, vk_token):
+    closed = make_communities(vk_ids("closed", 1))[0]
+    deleted = make_communities(vk_ids("deleted", 1))[0]
+    banned = make_communities(vk_ids("banned", 1))[0]
+    renamed = make_communities(vk_ids("renamed", 1))[0]
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    run.refresh_from_db()
+    assert (run.done, run.skipped, run.failed) == (2, 2, 0)
+    for community in (closed, deleted, banned, renamed):
+        community.refresh_from_db()
+    assert closed.state == CommunityState.CLOSED and closed.members_count
+    assert deleted.state == banned.state == CommunityState.DELETED
+    assert deleted.last_error == "сообщество удалено или заблокировано"
+    assert renamed.screen_name == f"renamed{renamed.network_id}"
+    assert "новое название" in renamed.title
+    item = CollectionRunItem.objects.get(run=run, community=deleted)
+    assert item.message == "сообщество удалено или заблокировано"
+    assert run.errors_by_code == {"vk:deactivated": 2}
+
+    again = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+    assert again.total == 2  # deleted communities are not asked again
+
+
+def test_screen_names_are_resolved_once_then_collected_by_id(emulator, vk_token):
+    named = [CommunityFactory(network_id=None, screen_name=name, url=f"https://vk.com/{name}")
+             for name in ("club4242", "public4343")]
+
+    collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+    collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    named[0].refresh_from_db()
+    assert named[0].network_id == 4242
+    stats = emulator.stats()
+    # run 1: one execute of two resolutions, then groups.getById; run 2: groups.getById alone
+    assert stats["inner_calls"] == {"utils.resolveScreenName": 2}
+    assert stats["by_method"] == {"execute": 1, "groups.getById": 2}
+    assert MemberSnapshot.objects.filter(community__in=named).count() == 2
+
+
+def test_ok_members_take_one_request_per_100_groups(emulator, ok_token):
+    communities = make_communities(ok_ids("active", 250), network=Network.OK)
+    deleted = make_communities(ok_ids("deleted", 1), network=Network.OK)[0]
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.OK)
+
+    run.refresh_from_db()
+    assert (run.done, run.skipped) == (250, 1)
+    assert emulator.stats()["by_method"] == {"group.getInfo": 3}
+    deleted.refresh_from_db()
+    assert deleted.state == CommunityState.DELETED
+    assert MemberSnapshot.objects.filter(community__in=communities).count() == 250

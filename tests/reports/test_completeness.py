@@ -1,0 +1,87 @@
+"""Completeness: counts by state per territory, overdue after the deadline, the heatmap."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from reports.completeness import completeness_heatmap, completeness_month, deadline_for
+from reports.models import ReportState
+from tests.factories import InstitutionFactory
+from tests.reports.helpers_table1 import FEBRUARY, MARCH, report_in
+
+
+@pytest.fixture
+def region(world, institution_a, institution_b, regional_institution, territory_a):
+    extra = InstitutionFactory(short_name="Клуб Алексеевки", territory=territory_a)
+    InstitutionFactory(short_name="Закрытый клуб", territory=territory_a, is_active=False)
+    report_in(institution_a, MARCH, ReportState.APPROVED)
+    report_in(regional_institution, MARCH, ReportState.DRAFT)
+    report_in(extra, MARCH, ReportState.RETURNED)
+    report_in(institution_b, MARCH, ReportState.SUBMITTED)
+    report_in(institution_a, FEBRUARY, ReportState.SUBMITTED)
+    return {"extra": extra}
+
+
+def by_name(lines):
+    return {line.name: line for line in lines}
+
+
+def test_counts_by_state_and_who_sent_nothing(region, regional):
+    lines = by_name(completeness_month(user=regional, month=MARCH, today=dt.date(2026, 4, 1)))
+    a = lines["Алексеевский муниципальный район"]
+    assert a.total == 3  # the closed club is not counted
+    assert (a.by_state["approved"], a.by_state["draft"], a.by_state["returned"]) == (1, 1, 1)
+    assert a.not_started == 0 and a.overdue == 0  # before the deadline
+    assert [i.short_name for i in a.silent] == ["Областная библиотека"]
+    b = lines["Борский муниципальный район"]
+    assert (b.total, b.by_state["submitted"], b.silent) == (1, 1, [])
+
+
+def test_after_the_deadline_unsent_reports_are_overdue(region, regional, settings):
+    settings.REPORT_DEADLINE_DAY = 10
+    assert deadline_for(MARCH) == dt.date(2026, 4, 10)
+    on_time = by_name(completeness_month(user=regional, month=MARCH, today=dt.date(2026, 4, 10)))
+    assert on_time["Алексеевский муниципальный район"].overdue == 0
+    late = by_name(completeness_month(user=regional, month=MARCH, today=dt.date(2026, 4, 11)))
+    assert late["Алексеевский муниципальный район"].overdue == 2  # the draft and the returned
+    assert late["Борский муниципальный район"].overdue == 0
+
+
+def test_an_institution_with_no_report_is_not_started(region, regional):
+    lines = by_name(completeness_month(user=regional, month=FEBRUARY, today=dt.date(2026, 4, 1)))
+    a = lines["Алексеевский муниципальный район"]
+    assert (a.not_started, a.sent, a.overdue) == (2, 1, 2)
+    assert {i.short_name for i in a.silent} == {"Клуб Алексеевки", "Областная библиотека"}
+
+
+def test_the_heatmap_counts_sent_reports_per_territory_and_month(region, regional):
+    months, rows = completeness_heatmap(user=regional, year=2026, today=dt.date(2026, 4, 20))
+    assert months[2] == "март"
+    heat = {row.name: row.cells for row in rows}
+    a = heat["Алексеевский муниципальный район"]
+    assert (a[1].sent, a[1].total) == (1, 3) and (a[2].sent, a[2].total) == (1, 3)
+    assert a[0].sent == 0 and a[0].colour == "hsl(0 70% 80%)"
+    assert heat["Борский муниципальный район"][2].colour == "hsl(120 70% 80%)"
+    assert a[4].future and not a[3].future
+
+
+def test_a_municipal_user_sees_only_their_territory(region, municipal_a, login):
+    page = login(municipal_a).get(reverse("reports:completeness"), {"month": "2026-03"})
+    text = page.content.decode()
+    assert "Алексеевский муниципальный район" in text
+    assert "Борский муниципальный район" not in text
+    assert "Областная библиотека" in text
+
+
+def test_the_page_shows_the_month_and_the_heatmap(region, regional, login):
+    text = login(regional).get(reverse("reports:completeness"), {"month": "2026-03"}
+                               ).content.decode()
+    assert "март 2026" in text and 'id="heatmap"' in text
+    assert "1/3" in text and "hsl(" in text
+
+
+def test_a_bad_month_falls_back_with_a_message(region, regional, login):
+    text = login(regional).get(reverse("reports:completeness"), {"month": "весна"}
+                               ).content.decode()
+    assert "не распознан" in text

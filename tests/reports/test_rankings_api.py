@@ -1,0 +1,171 @@
+"""The ranking API: same parameters as the page, JSON by default, CSV and XLSX on request."""
+
+import csv
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from django.db import connection
+
+from institutions.models import Community
+from metrics.models import MemberSnapshot
+from tests.factories import CommunityFactory
+
+# PostgreSQL runs one extra statement per ranking: the planner settings (JIT, work_mem).
+NO_PLANNER = int(connection.vendor != "postgresql")
+D1, D2 = dt.date(2026, 1, 10), dt.date(2026, 2, 20)
+URL = f"/api/v1/rankings/?metric=growth&date_from={D1}&date_to={D2}"
+
+
+@pytest.fixture
+def grown(world):
+    growth = {world["a"].pk: 50, world["b"].pk: 20}
+    for community in Community.objects.all():
+        MemberSnapshot.objects.create(community=community, date=D1, members=100)
+        MemberSnapshot.objects.create(community=community, date=D2,
+                                      members=100 + growth.get(community.pk, 0))
+    return world
+
+
+def test_the_api_client_gets_the_ranking_as_json(api_as, api_client_user, grown):
+    body = api_as(api_client_user).get(URL).json()
+    assert [(r["community_id"], r["place"], r["value"], r["start_members"], r["members"])
+            for r in body["results"]] == [(grown["a"].pk, 1, 50, 100, 150),
+                                          (grown["b"].pk, 2, 20, 100, 120)]
+    assert body["results"][0]["members_date"] == D2.isoformat()
+    assert body["metric"]["formula"].startswith("Прирост = ")
+    assert "1224" in body["metric"]["ranking_method"]
+    assert body["count"] == 2 and body["missing"] == []
+    assert body["params"]["date_from"] == D1.isoformat()
+
+
+def test_the_municipal_token_ranks_only_its_territory(api_as, municipal_a, grown):
+    body = api_as(municipal_a).get(URL).json()
+    assert [r["community_id"] for r in body["results"]] == [grown["a"].pk]
+
+
+def test_anonymous_and_roleless_callers_are_refused(client, api_as, outsider, grown):
+    assert client.get(URL).status_code in (401, 403)
+    response = api_as(outsider).get(URL)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_wrong_parameters_get_one_russian_error(api_as, viewer, grown):
+    response = api_as(viewer).get(f"/api/v1/rankings/?date_from={D2}&date_to={D1}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert "Начальная дата периода позже конечной" in error["message"]
+
+
+def test_csv_on_request(api_as, viewer, grown):
+    response = api_as(viewer).get(URL + "&format=csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:3] == ["Место", "Место в лиге", "Лига"]
+    assert [r[0] for r in rows[1:]] == ["1", "2"]
+    assert rows[1][rows[0].index("Прирост, чел.")] == "50"
+
+
+def test_xlsx_on_request(api_as, viewer, grown):
+    response = api_as(viewer).get(URL + "&format=xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book["Рейтинг"]
+    header_row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Место")
+    assert "Прирост, чел." in header_row
+
+
+def test_why_endpoint(api_as, viewer, grown):
+    body = api_as(viewer).get(
+        f"/api/v1/rankings/why/?community={grown['b'].pk}&metric=growth"
+        f"&date_from={D1}&date_to={D2}").json()
+    assert body["row"]["place"] == 2
+    assert [r["community_id"] for r in body["above"]] == [grown["a"].pk]
+    assert body["members_to_next_place"] == 31
+
+
+def test_why_endpoint_hides_communities_outside_the_scope(api_as, municipal_a, grown):
+    response = api_as(municipal_a).get(
+        f"/api/v1/rankings/why/?community={grown['b'].pk}&date_from={D1}&date_to={D2}")
+    assert response.status_code == 404
+
+
+def test_the_ranking_endpoint_query_count_is_constant(api_as, viewer, grown, institution_a,
+                                                       django_assert_num_queries):
+    client = api_as(viewer)
+    # token+user, profile, the viewer's territory limits; savepoint, planner settings, the
+    # ranking, release
+    with django_assert_num_queries(7 - NO_PLANNER):
+        client.get(URL)
+    for _ in range(12):
+        community = CommunityFactory(institution=institution_a)
+        MemberSnapshot.objects.create(community=community, date=D1, members=1)
+        MemberSnapshot.objects.create(community=community, date=D2, members=2)
+    with django_assert_num_queries(7 - NO_PLANNER):
+        body = client.get(URL).json()
+    assert body["count"] == 14
+
+
+def test_the_schema_documents_the_ranking_parameters(client, db):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    names = {p["name"] for p in schema["paths"]["/api/v1/rankings/"]["get"]["parameters"]}
+    assert {"metric", "date_from", "date_to", "territory", "flagship", "league", "top",
+            "format"} <= names
+
+
+def test_the_summary_endpoint(api_as, api_client_user, municipal_a, world, territory_a,
+                              territory_b):
+    import datetime as _dt
+
+    from metrics.models import MetricValue
+
+    MetricValue.objects.create(community=world["a"], month=_dt.date(2026, 1, 1),
+                               indicator="visits", value=12)
+    url = f"/api/v1/summaries/?territory={territory_a.pk}&period=month&year=2026&number=1"
+    body = api_as(api_client_user).get(url).json()
+    assert body["territory"] == territory_a.name
+    assert body["totals"]["visits"] == 12
+    assert body["institutions"][0]["communities"][0]["figures"]["visits"] == 12
+    xlsx = api_as(api_client_user).get(url + "&format=xlsx")
+    assert xlsx.status_code == 200 and xlsx["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    other = f"/api/v1/summaries/?territory={territory_b.pk}&period=month&year=2026&number=1"
+    refused = api_as(municipal_a).get(other)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "validation_failed"
+    assert api_as(api_client_user).get("/api/v1/summaries/").status_code == 400
+
+
+@pytest.mark.parametrize("metric", ["growth", "growth_pct", "er_post", "t1_members"])
+def test_the_json_rows_match_the_ranking_page_rows(api_as, regional, territory_a, territory_b,
+                                                   metric):
+    """The API's rows are written by the database as JSON; they must equal the page's rows."""
+    from metrics.models import MetricValue
+    from reports.rankings import RankingParams, ranking_compute
+    from tests.reports.rankings_oracle import random_region
+
+    random_region([territory_a, territory_b], seed=21, communities=16)
+    for n, community in enumerate(Community.objects.order_by("pk")):
+        for indicator, value in {"posts": n % 4, "likes": 3 * n, "comments": n,
+                                 "members": 100 + n}.items():
+            MetricValue.objects.create(community=community, month=dt.date(2026, 2, 1),
+                                       indicator=indicator, value=value)
+    date_to = dt.date(2026, 2, 28)
+    body = api_as(regional).get(f"/api/v1/rankings/?metric={metric}&date_from={D1}"
+                                f"&date_to={date_to}").json()
+    ranking = ranking_compute(communities=Community.objects.all(),
+                              params=RankingParams(metric=metric, date_from=D1, date_to=date_to))
+
+    def as_json(rows):
+        return [{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in r.items()}
+                for r in rows]
+
+    assert body["results"] == as_json(ranking.plain_rows)
+    assert body["missing"] == as_json(ranking.plain_missing)
+    assert body["missing"] and all(r["reason"] for r in body["missing"])
+    assert body["count"] == len(ranking.rows)

@@ -1,0 +1,175 @@
+"""Schemathesis against the OpenAPI schema served at /api/v1/schema/, as each persona's token.
+
+One test per persona × operation, generated from the schema as it is served when the suite runs,
+so new endpoints are fuzzed without touching this file. Every answer must be a non-5xx whose
+status, content type, headers and body the schema documents; data the schema calls invalid must
+be refused with a 4xx. Path parameters are drawn both at random and from the objects the persona
+can list, so detail and action endpoints are reached, not only their 404s.
+
+``FUZZ_EXAMPLES`` bounds the examples per persona and operation, split between valid and
+invalid data (small inside ``make test``; ``make fuzz`` sets 500).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache as memoize
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.factories import MemberSnapshotFactory, MetricValueFactory
+from tests.metrics.conftest import start_emulator
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+EXAMPLES_PER_MODE = max(1, FUZZ_EXAMPLES // 2)
+PERSONAS = ["regional", "municipal_a", "editor_a", "viewer", "api_client_user"]
+SCHEMA_URL = "/api/v1/schema/"
+POSITIVE_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def invalid_data_is_refused(ctx: Any, response: Any, case: Any) -> bool | None:
+    """``negative_data_rejection`` for bodies and path parameters.
+
+    Query strings are left out on purpose: list filters (django-filter) and pagination treat an
+    empty or unparsable filter value as "no filter", the way the HTML list pages do.
+    """
+    meta = case.meta
+    if meta is not None:
+        negated = {loc for loc, info in meta.components.items() if info.mode.is_negative}
+        if negated and negated <= {ParameterLocation.QUERY}:
+            return None
+    return negative_data_rejection(ctx, response, case)
+
+
+NEGATIVE_CHECKS = [*POSITIVE_CHECKS, invalid_data_is_refused]
+
+
+@memoize
+def served_schema() -> Any:
+    """The schema exactly as the portal serves it (no database needed to build it)."""
+    response = Client().get(SCHEMA_URL, {"format": "json"})
+    assert response.status_code == 200, response.content[:500]
+    loaded = schemathesis.openapi.from_dict(response.json())
+    loaded.app = get_wsgi_application()
+    return loaded
+
+
+def operation_labels() -> list[str]:
+    labels = [result.ok().label for result in served_schema().get_all_operations()]
+    assert labels, "the API schema lists no operations"
+    return labels
+
+
+@contextmanager
+def wsgi_keeps_test_connection() -> Iterator[None]:
+    """Like Django's test client: a WSGI request must not close the test's connection.
+
+    The test runs inside one transaction; Django closes "old" connections around each request,
+    which would drop that transaction. (Django's own test client reconnects these receivers
+    after each of its requests, so no test client may be used inside this block.)
+    """
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
+
+
+@pytest.fixture(scope="module")
+def network_emulator():
+    """The VK/OK emulator, so token registration gets real answers instead of no network."""
+    handle = start_emulator()
+    yield handle
+    handle.process.terminate()
+    handle.process.wait(timeout=10)
+
+
+@pytest.fixture
+def numbers(world, network_emulator, settings):
+    """Both territories have values and snapshots, so lists and details have bodies to check."""
+    settings.VK_API_BASE_URL = network_emulator.vk_url
+    settings.OK_API_BASE_URL = network_emulator.ok_url
+    for community in (world["a"], world["b"]):
+        MetricValueFactory(community=community)
+        MemberSnapshotFactory(community=community)
+    return world
+
+
+def known_path_values(client: Client, operation: Any, headers: dict[str, str]) -> dict[str, Any]:
+    """Values for the operation's path parameters taken from what the persona can list."""
+    names = [p.name for p in operation.path_parameters]
+    if not names:
+        return {}
+    list_path = re.sub(r"\{[^}]+\}/.*$", "", operation.path)
+    response = client.get(list_path, headers=headers)
+    if response.status_code != 200:
+        return {}
+    body = response.json()
+    rows = body.get("results", body) if isinstance(body, dict) else body
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
+        return {}
+    return {name: rows[0][name] for name in names if name in rows[0]}
+
+
+def fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], known: dict) -> None:
+    strategies = [operation.as_strategy(mode)]
+    if known and mode.is_positive:
+        strategies.append(operation.as_strategy(mode, path_parameters=known))
+    checks = NEGATIVE_CHECKS if mode.is_negative else POSITIVE_CHECKS
+
+    @given(case=st.one_of(strategies))
+    @settings(
+        max_examples=EXAMPLES_PER_MODE, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case) -> None:
+        # The fuzzer is not a runaway client: throttle counters must not turn answers into 429s.
+        cache.clear()
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=checks, headers=headers)
+
+    run()
+
+
+@pytest.mark.parametrize("label", operation_labels())
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_api_answers_match_the_schema(request, persona, label, numbers):
+    user = request.getfixturevalue(persona)
+    token, _ = Token.objects.get_or_create(user=user)
+    headers = {"Authorization": f"Token {token.key}"}
+    operation = served_schema().find_operation_by_label(label)
+    known = known_path_values(Client(), operation, {"Authorization": headers["Authorization"]})
+    with wsgi_keeps_test_connection():
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            fuzz(operation, mode, headers, known)

@@ -1,0 +1,246 @@
+"""Security settings as the people who run and use the portal meet them.
+
+Production settings pass ``check --deploy``; pages carry a Content-Security-Policy that still
+lets Swagger UI and the portal's own scripts run; a guessed password locks the name for a while
+(in Russian) without locking anyone else out; the API slows a runaway client down; logins,
+failures and permission denials land in the ``portal.security`` log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.test import Client
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+
+from metrics.collect.choices import RunKind
+from metrics.models import CollectionRun
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "secret-pass-1"  # tests.factories.UserFactory
+
+
+def production_env() -> dict[str, str]:
+    """The environment of a production process (without what the browser tests switch on)."""
+    env = {name: value for name, value in os.environ.items()
+           if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**env, "DJANGO_SETTINGS_MODULE": "portal.settings", "HTTPS": "1", "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "portal.example.ru"}
+
+
+# --- deployment -------------------------------------------------------------------------------
+def test_production_settings_pass_the_deploy_check():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output, output
+
+
+def test_production_settings_secure_cookies_and_hsts():
+    probe = ("import django; django.setup(); from django.conf import settings as s; "
+             "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+             "s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_HTTPONLY)")
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "31536000", "True", "True"]
+
+
+# --- Content-Security-Policy ---------------------------------------------------------------
+def csp_of(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+def test_pages_forbid_foreign_and_inline_scripts(login, regional, world):
+    response = login(regional).get("/registry/")
+    policy = csp_of(response)
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]  # no nonce needed: the page has no inline script
+    assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
+    assert "<script>" not in response.content.decode()
+
+
+def test_an_inline_script_carries_the_nonce_of_its_response(login, regional):
+    run = CollectionRun.objects.create(kind=RunKind.MEMBERS, network="vk",
+                                       period=dt.date(2026, 1, 1))
+    response = login(regional).get(f"/collection/runs/{run.pk}/")
+    nonces = re.findall(r'<script nonce="([^"]+)">', response.content.decode())
+    assert nonces, "the progress script lost its nonce"
+    assert f"'nonce-{nonces[0]}'" in csp_of(response)["script-src"]
+    again = login(regional).get(f"/collection/runs/{run.pk}/")
+    assert csp_of(again)["script-src"] != csp_of(response)["script-src"]
+
+
+def test_swagger_ui_runs_under_the_policy_with_its_script_as_a_file(login, regional, client):
+    page = login(regional).get("/api/v1/docs/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "Content-Security-Policy" in page
+    assert not re.search(r"<script>\s*\S", body), "Swagger UI must not start from inline script"
+    script_url = re.search(r'<script src="([^"]*script=[^"]*)"', body).group(1)
+    script = client.get(script_url.replace("&amp;", "&"))
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.content.decode()
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', body):
+        assert "drf_spectacular_sidecar" in asset  # served locally, allowed by 'self'
+
+
+# --- login throttling --------------------------------------------------------------------
+def _try(client: Client, username: str, password: str):
+    return client.post("/login/", {"username": username, "password": password},
+                       REMOTE_ADDR="203.0.113.7")
+
+
+def test_guessing_a_password_locks_the_name_for_a_while(viewer, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        refused = _try(client, "viewer", "wrong-guess")
+        assert refused.status_code == 200 and "Неверное имя" in refused.content.decode()
+    locked = _try(client, "viewer", "wrong-guess")
+    assert locked.status_code == 429
+    text = locked.content.decode()
+    assert "Слишком много неудачных попыток входа" in text and "15 мин" in text
+    # Even the right password is refused while the lock holds.
+    assert _try(client, "viewer", PASSWORD).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lock_lifts_after_the_cool_off(viewer, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _try(client, "viewer", "wrong-guess")
+    assert _try(client, "viewer", PASSWORD).status_code == 429
+    AccessAttempt.objects.update(
+        attempt_time=dt.datetime.now(dt.UTC) - settings.AXES_COOLOFF_TIME - dt.timedelta(minutes=1)
+    )
+    welcome = _try(client, "viewer", PASSWORD)
+    assert welcome.status_code == 302 and welcome["Location"] == "/"
+
+
+def test_a_lock_on_one_name_does_not_lock_out_colleagues(viewer, regional, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _try(client, "viewer", "wrong-guess")
+    colleague = _try(Client(), "methodist", PASSWORD)  # same office address
+    assert colleague.status_code == 302
+
+
+def test_the_test_clients_force_login_is_not_throttled(login, viewer, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        assert login(viewer).get("/").status_code == 200
+
+
+# --- API throttling -----------------------------------------------------------------------
+def test_the_api_slows_a_runaway_client_down(api_as, viewer, monkeypatch, world):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "2/min"})
+    client = api_as(viewer)
+    answers = [client.get("/api/v1/territories/") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    error = answers[-1].json()["error"]
+    assert error["code"] == "throttled" and re.search("[а-яА-Я]", error["message"])
+    assert int(answers[-1]["Retry-After"]) > 0
+
+
+def test_anonymous_api_callers_have_their_own_lower_limit(db, client, monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "2/min"})
+    statuses = [client.get("/api/v1/published-rankings/").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_default_api_rates_are_generous(settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    assert UserRateThrottle().parse_rate(rates["user"]) == (1200, 60)
+    assert UserRateThrottle().parse_rate(rates["anon"]) == (120, 60)
+
+
+# --- the security log ---------------------------------------------------------------------
+def test_logins_and_failed_logins_are_logged_without_passwords(viewer, caplog):
+    caplog.set_level("INFO", logger="portal.security")
+    _try(Client(), "viewer", "wrong-guess-Zz9")
+    _try(Client(), "viewer", PASSWORD)
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.security"]
+    assert "login_failed username='viewer' ip=203.0.113.7" in lines
+    assert f"login user=viewer#{viewer.pk} ip=203.0.113.7" in lines
+    assert not any("wrong-guess-Zz9" in line or PASSWORD in line for line in lines)
+
+
+def test_a_lockout_is_logged(viewer, settings, caplog):
+    caplog.set_level("INFO", logger="portal.security")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _try(Client(), "viewer", "wrong-guess")
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.security"]
+    assert "locked_out username='viewer' ip=203.0.113.7" in lines
+
+
+def test_permission_denials_on_pages_and_the_api_are_logged(login, api_as, viewer, caplog):
+    caplog.set_level("INFO", logger="portal.security")
+    assert login(viewer).get("/collection/tokens/").status_code == 403
+    assert api_as(viewer).post("/api/v1/territories/", {}).status_code == 403
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.security"]
+    who = f"user=viewer#{viewer.pk}"
+    assert any(line.startswith("permission_denied") and who in line
+               and "method=GET path=/collection/tokens/" in line for line in lines)
+    assert any(line.startswith("permission_denied") and who in line
+               and "method=POST path=/api/v1/territories/" in line for line in lines)
+
+
+def test_an_allowed_request_is_not_logged_as_a_denial(login, regional, caplog):
+    caplog.set_level("INFO", logger="portal.security")
+    assert login(regional).get("/collection/tokens/").status_code == 200
+    assert not [r for r in caplog.records if r.getMessage().startswith("permission_denied")]
+
+
+@pytest.mark.parametrize("forwarded, trusted, expected", [
+    ("198.51.100.1, 203.0.113.9", True, "203.0.113.9"),   # the proxy appended the last hop
+    ("198.51.100.1, 203.0.113.9", False, "127.0.0.1"),     # not behind our proxy: ignored
+    ("not-an-address", True, "127.0.0.1"),                 # garbage never reaches the log/db
+])
+def test_the_client_address_behind_the_proxy(rf, settings, forwarded, trusted, expected):
+    from portal.security import client_ip
+
+    settings.TRUST_X_FORWARDED_FOR = trusted
+    request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="127.0.0.1")
+    assert client_ip(request) == expected
+
+
+# --- the policy in a real browser ---------------------------------------------------------
+@pytest.mark.browser
+def test_swagger_ui_charts_and_progress_run_in_chromium_without_csp_violations(
+        live_server, regional, world, monkeypatch):
+    """Debian's Chromium opens the pages whose scripts the policy could break; none is refused."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, login_through_form
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread
+    run = CollectionRun.objects.create(kind=RunKind.MEMBERS, network="vk",
+                                       period=dt.date(2026, 1, 1))
+    violations: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(base_url=live_server.url, locale="ru-RU").new_page()
+        page.on("console", lambda m: violations.append(m.text)
+                if "Content Security Policy" in m.text else None)
+        login_through_form(page, regional)
+        page.goto("/api/v1/docs/")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Портал госпабликов")
+        expect(page.locator(".opblock").first).to_be_visible()
+        page.goto("/charts/audience/")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"/collection/runs/{run.pk}/")
+        page.wait_for_load_state("networkidle")
+        browser.close()
+    assert not violations, violations
