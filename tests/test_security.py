@@ -214,33 +214,3 @@ def test_the_client_address_behind_the_proxy(rf, settings, forwarded, trusted, e
     settings.TRUST_X_FORWARDED_FOR = trusted
     request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="127.0.0.1")
     assert client_ip(request) == expected
-
-
-# --- the policy in a real browser ---------------------------------------------------------
-@pytest.mark.browser
-def test_swagger_ui_charts_and_progress_run_in_chromium_without_csp_violations(
-        live_server, regional, world, monkeypatch):
-    """Debian's Chromium opens the pages whose scripts the policy could break; none is refused."""
-    from playwright.sync_api import expect, sync_playwright
-
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, login_through_form
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread
-    run = CollectionRun.objects.create(kind=RunKind.MEMBERS, network="vk",
-                                       period=dt.date(2026, 1, 1))
-    violations: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(base_url=live_server.url, locale="ru-RU").new_page()
-        page.on("console", lambda m: violations.append(m.text)
-                if "Content Security Policy" in m.text else None)
-        login_through_form(page, regional)
-        page.goto("/api/v1/docs/")
-        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Портал госпабликов")
-        expect(page.locator(".opblock").first).to_be_visible()
-        page.goto("/charts/audience/")
-        page.wait_for_load_state("networkidle")
-        page.goto(f"/collection/runs/{run.pk}/")
-        page.wait_for_load_state("networkidle")
-        browser.close()
-    assert not violations, violations
