@@ -28,7 +28,8 @@ def main() -> int:
     params = parse_ranking_params({"metric": "growth", "period": "range",
                                    "date_from": scale.start.isoformat(),
                                    "date_to": scale.end.isoformat()}, user=user)
-    sql, sql_params = ranking_sql(Community.objects.visible_to(user), params, text_dates=True)
+    # The statement the JSON API runs (rows as JSON texts written by the database).
+    sql, sql_params = ranking_sql(Community.objects.visible_to(user), params, as_json=True)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('jit', 'off', true), "
                        "set_config('work_mem', '64MB', true)")

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from institutions.models import (
@@ -29,9 +30,14 @@ class TerritoryAdmin(admin.ModelAdmin):
     search_fields = ["name", "oktmo"]
 
 
+# Community links are https; saying so also keeps Django 6's change of default quiet.
+HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class CommunityInline(admin.TabularInline):
     model = Community
     extra = 0
+    formfield_overrides = HTTPS_LINKS
     fields = ["network", "network_id", "screen_name", "title", "url", "is_verified", "state"]
 
 
@@ -52,6 +58,7 @@ class CommunityAdmin(admin.ModelAdmin):
     search_fields = ["title", "screen_name", "url", "institution__short_name"]
     list_select_related = ["institution"]
     raw_id_fields = ["institution"]
+    formfield_overrides = HTTPS_LINKS
 
 
 @admin.register(UserProfile)

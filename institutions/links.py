@@ -12,6 +12,7 @@ _VK_NUMERIC = re.compile(r"^(?:club|public|event)(\d{1,12})$", re.IGNORECASE)
 _VK_WALL = re.compile(r"^wall-(\d{1,12})(?:_\d+)?$", re.IGNORECASE)
 _SCREEN_NAME = re.compile(r"^[a-z0-9_.]{2,64}$", re.IGNORECASE)
 _VK_USER = re.compile(r"^id\d+$", re.IGNORECASE)
+OK_GROUP_MAX_DIGITS = 18
 _HOST_LIKE = re.compile(r"^[a-z0-9.-]+\.[a-z]{2,}(?::\d+)?(?:/|$)", re.IGNORECASE)
 
 
@@ -68,13 +69,21 @@ def _parse_vk(raw: str, segments: list[str]) -> ParsedLink:
     return ParsedLink(Network.VK, None, name.lower())
 
 
+def _ok_group(raw: str, digits: str) -> ParsedLink:
+    # Group numbers are stored in a 64-bit column; OK's own are 14 digits.
+    if len(digits) > OK_GROUP_MAX_DIGITS:
+        raise LinkError(f"«{raw}»: слишком длинный номер группы Одноклассников.")
+    return ParsedLink(Network.OK, int(digits), "")
+
+
 def _parse_ok(raw: str, segments: list[str]) -> ParsedLink:
     if segments and segments[0].lower() == "group":
-        if len(segments) >= 2 and segments[1].isdigit():
-            return ParsedLink(Network.OK, int(segments[1]), "")
+        if len(segments) >= 2 and segments[1].isdecimal():
+            return _ok_group(raw, segments[1])
         raise LinkError(f"«{raw}»: в ссылке Одноклассников нет номера группы.")
-    if len(segments) == 1 and segments[0].lower().startswith("group") and segments[0][5:].isdigit():
-        return ParsedLink(Network.OK, int(segments[0][5:]), "")
+    single = segments[0] if len(segments) == 1 else ""
+    if single.lower().startswith("group") and single[5:].isdecimal():
+        return _ok_group(raw, single[5:])
     if len(segments) == 1 and _SCREEN_NAME.match(segments[0]) and segments[0].lower() != "profile":
         return ParsedLink(Network.OK, None, segments[0].lower())
     raise LinkError(f"«{raw}»: не удалось найти группу в ссылке Одноклассников.")

@@ -13,7 +13,8 @@ def _check_digit(digits: list[int], weights: tuple[int, ...]) -> int:
 
 def inn_is_valid(inn: str) -> bool:
     """The INN checksum of a legal entity (10 digits) or a person (12 digits)."""
-    if not inn.isdigit() or len(inn) not in (10, 12):
+    # ASCII only: str.isdigit() also takes "²" (int() then fails) and other scripts' digits.
+    if not (inn.isascii() and inn.isdigit()) or len(inn) not in (10, 12):
         return False
     d = [int(c) for c in inn]
     if len(d) == 10:
@@ -31,7 +32,7 @@ def validate_inn(value: str) -> None:
 
 
 def validate_oktmo(value: str) -> None:
-    if not (value.isdigit() and len(value) in (8, 11)):
+    if not (value.isascii() and value.isdigit() and len(value) in (8, 11)):
         raise ValidationError(
             "Код ОКТМО «%(value)s» должен состоять из 8 или 11 цифр.",
             params={"value": value},

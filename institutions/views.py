@@ -35,6 +35,11 @@ def _can_edit_in_admin(user) -> bool:
     )
 
 
+def _has_role(user) -> bool:
+    """Rankings, summaries and exports are open to anyone with a role; the links show only then."""
+    return bool(user.is_superuser or profile_of(user))
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     profile = profile_of(request.user)
@@ -45,6 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "scope_institutions": (
             list(profile.institutions.order_by("short_name")) if profile else []
         ),
+        "has_role": _has_role(request.user),
     }
     return render(request, "institutions/home.html", context)
 
@@ -67,6 +73,7 @@ def registry(request: HttpRequest) -> HttpResponse:
         "is_filtered": any(query.values()),
         "can_edit": _can_edit_in_admin(request.user),
         "can_import": is_regional_methodologist(request.user),
+        "has_role": _has_role(request.user),
     }
     return render(request, "institutions/registry.html", context)
 
@@ -80,6 +87,7 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "institution": institution,
         "communities": institution_communities(institution=institution),
         "can_edit": _can_edit_in_admin(request.user),
+        "has_role": _has_role(request.user),
     }
     return render(request, "institutions/institution_detail.html", context)
 

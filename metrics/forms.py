@@ -68,7 +68,7 @@ class TokenForm(forms.Form):
 
 
 def _find(visible, line: str) -> Community | None:
-    if line.isdigit():
+    if line.isdecimal():
         return visible.filter(network_id=int(line)).first()
     try:
         parsed = parse_community_link(line)

@@ -61,10 +61,38 @@ class MetricValue(models.Model):
         ]
         indexes = [
             models.Index(fields=["indicator", "month"], name="metric_value_ind_month_idx"),
+            # The order of the values list (API and pages): a page is read off the index
+            # instead of sorting every value in the reader's scope.
+            models.Index(fields=["-month", "community", "indicator"],
+                         name="metric_value_list_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.community_id} {self.month:%Y-%m} {self.indicator}={self.value}"
+
+
+class ValueCount(models.Model):
+    """How many ``MetricValue`` rows a community has, kept by database triggers.
+
+    On PostgreSQL statement triggers on ``metrics_metricvalue`` (migration 0004) keep ``rows``
+    exact for every write, bulk loads and deletes included, so the values list counts a whole
+    scope by summing a row per community instead of ``COUNT(*)`` over every value. Other
+    databases have no triggers and no rows here; ``metrics.selectors.values_count`` counts
+    the values there.
+    """
+
+    community = models.OneToOneField(
+        Community, on_delete=models.CASCADE, primary_key=True, related_name="+",
+        verbose_name="сообщество",
+    )
+    rows = models.BigIntegerField("значений", default=0)
+
+    class Meta:
+        verbose_name = "число значений сообщества"
+        verbose_name_plural = "число значений сообществ"
+
+    def __str__(self) -> str:
+        return f"{self.community_id}: {self.rows}"
 
 
 class MemberSnapshot(models.Model):

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from metrics.choices import Indicator, ValueSource
@@ -234,8 +234,10 @@ def _report_touch(*, community_id: int, month: dt.date) -> None:
     )
 
 
+# What a collector may change on a stored row; ``updated_at`` too, since ``bulk_update`` does not
+# apply ``auto_now`` the way ``save()`` does for the one-by-one path.
 API_VALUE_FIELDS = ["api_value", "api_source", "api_collected_at", "value", "source",
-                    "is_confirmed"]
+                    "is_confirmed", "updated_at"]
 
 
 @transaction.atomic
@@ -281,6 +283,7 @@ def api_values_record_many(
             elif row.api_value == figure and row.api_source == source:
                 continue
             row.api_value, row.api_source, row.api_collected_at = figure, source, now
+            row.updated_at, row._history_user = now, None  # as save() and _save_with_history
             if value_open and row.source in API_SOURCES and row.value != figure:
                 row.value, row.source, row.is_confirmed = figure, source, False
                 value_changed = True
@@ -295,15 +298,67 @@ def _api_values_store(created: Mapping[str, list[MetricValue]],
                       month: dt.date) -> int:
     from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+    fast = connection.vendor == "postgresql"
     for reason, rows in created.items():
-        bulk_create_with_history(rows, MetricValue, batch_size=1000,
-                                 default_change_reason=reason)
+        if fast:
+            _rows_with_history(rows, reason=reason, update=False)
+        else:
+            bulk_create_with_history(rows, MetricValue, batch_size=1000,
+                                     default_change_reason=reason)
     for reason, rows in updated.items():
-        bulk_update_with_history(rows, MetricValue, API_VALUE_FIELDS, batch_size=1000,
-                                 default_change_reason=reason)
+        if fast:
+            _rows_with_history(rows, reason=reason, update=True)
+        else:
+            bulk_update_with_history(rows, MetricValue, API_VALUE_FIELDS, batch_size=1000,
+                                     default_change_reason=reason)
     if touched:
         _reports_touch(community_ids=touched, month=month)
     return sum(map(len, created.values())) + sum(map(len, updated.values()))
+
+
+def _rows_with_history(rows: list[MetricValue], *, reason: str, update: bool) -> None:
+    """Insert (or update ``API_VALUE_FIELDS`` of) rows and write their history rows, in one
+    statement each 1,000 rows (PostgreSQL).
+
+    The same rows as ``bulk_create_with_history``/``bulk_update_with_history`` write — a
+    ``+``/``~`` history row per value with the reason, no user — without a model instance per
+    history row: a collection run stores tens of thousands of values. The columns come from
+    the models, so they follow the schema; the rows travel as one JSON parameter.
+    """
+    from metrics.bulk import field_columns, recordset
+
+    quote = connection.ops.quote_name
+    meta, history = MetricValue._meta, MetricValue.history.model._meta
+    tracked = [f for f in meta.concrete_fields if not f.primary_key]
+    written = ([meta.pk, *(meta.get_field(name) for name in API_VALUE_FIELDS)] if update
+               else tracked)
+    names = ", ".join(quote(f.column) for f in written)
+    values = ", ".join(f"v.{f.column}" for f in written)
+    returned = ", ".join(quote(f.column) for f in [meta.pk, *tracked])
+    returning = ", ".join(f"t.{quote(f.column)}" for f in [meta.pk, *tracked])
+    history_columns = ", ".join(quote(history.get_field(f.name).column)
+                                for f in [meta.pk, *tracked])
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start:start + 1000]
+            for row in chunk:
+                row.updated_at = row.updated_at if update and row.updated_at else now
+            source, payload = recordset(field_columns(written), (
+                [getattr(row, f.attname) for f in written] for row in chunk))
+            if update:
+                sets = ", ".join(f"{quote(f.column)} = v.{f.column}" for f in written[1:])
+                change = (f"UPDATE {quote(meta.db_table)} AS t SET {sets} FROM {source}"
+                          f" WHERE t.{quote(meta.pk.column)} = v.{meta.pk.column}")
+            else:
+                change = (f"INSERT INTO {quote(meta.db_table)} AS t ({names})"
+                          f" SELECT {values} FROM {source}")
+            cursor.execute(
+                f"WITH changed AS ({change} RETURNING {returning})"
+                f" INSERT INTO {quote(history.db_table)} ({history_columns}, history_date,"
+                f" history_change_reason, history_type, history_user_id)"
+                f" SELECT {returned}, %s, %s, %s, NULL FROM changed",
+                [payload, now, reason[:100], "~" if update else "+"])
 
 
 def _reports_touch(*, community_ids: list[int], month: dt.date) -> None:

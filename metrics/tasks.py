@@ -1,28 +1,36 @@
 """Celery tasks of the collection: thin, take ids, safe to run twice (acks_late).
 
-A run fans out one task per batch. A transient network error retries the batch with exponential
-backoff and jitter; after the last retry the batch is given up with the error on every community.
+A run fans out one task per batch — except a streamed run (VK posts), whose open batches one task
+collects as a single stream of full ``execute`` requests (see ``metrics.collect.posts``). A
+transient network error retries the batch (or the stream's open batches) with exponential backoff
+and jitter; after the last retry they are given up with the error on every community.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
 from kombu.exceptions import OperationalError
 
+from metrics.collect import members_month, recovery
 from metrics.collect.choices import RunKind
 from metrics.collect.errors import TransientNetworkError
 from metrics.collect.runs import (
     QUEUE_DOWN,
     collection_batch_collect,
     collection_batch_fail,
+    collection_batches_collect,
+    collection_batches_fail,
     collection_run_fan_out,
     collection_run_finish_if_complete,
+    collection_run_streamed,
     collection_start_all,
 )
 from portal.errors import ServiceUnavailable
+from portal.lib.months import parse_month
 
 MAX_RETRIES = 5
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 1}
@@ -44,14 +52,36 @@ def enqueue(task: Task, *args: Any) -> None:
         raise ServiceUnavailable(QUEUE_DOWN) from exc
 
 
+def dispatch_plan(run_id: int) -> list[tuple[Task, tuple]]:
+    """The tasks (and their arguments) that collect a run's open batches; marks it started."""
+    batch_ids = collection_run_fan_out(run_id=run_id)
+    if batch_ids and collection_run_streamed(run_id=run_id):
+        return [(collect_batches, (batch_ids,))]
+    return [(collect_batch, (batch_id,)) for batch_id in batch_ids]
+
+
 @shared_task(name="metrics.tasks.collect_run_dispatch", acks_late=True)
 def collect_run_dispatch(run_id: int) -> int:
-    """Fan a run out: one task per batch still to collect."""
-    batch_ids = collection_run_fan_out(run_id=run_id)
-    for batch_id in batch_ids:
-        enqueue(collect_batch, batch_id)
+    """Fan a run out: one task per batch still to collect (one for a streamed run)."""
+    plan = dispatch_plan(run_id)
+    for task, args in plan:
+        enqueue(task, *args)
     collection_run_finish_if_complete(run_id=run_id)
-    return len(batch_ids)
+    return len(plan)
+
+
+def _retry_later(task: Task, exc: TransientNetworkError, args: tuple,
+                 give_up: Callable[[TransientNetworkError], object]) -> None:
+    """Retry with backoff; after the last retry, ``give_up`` with the error."""
+    retries = task.request.retries
+    if retries >= MAX_RETRIES:
+        give_up(exc)
+        return
+    if task.request.is_eager:
+        # In-process mode (no broker): nothing would run a delayed retry, so retry now.
+        task.apply(args=args, retries=retries + 1)
+        return
+    raise task.retry(exc=exc, countdown=retry_delay(retries)) from exc
 
 
 @shared_task(bind=True, name="metrics.tasks.collect_batch", acks_late=True,
@@ -61,15 +91,19 @@ def collect_batch(self: Task, batch_id: int) -> None:
     try:
         collection_batch_collect(batch_id=batch_id)
     except TransientNetworkError as exc:
-        retries = self.request.retries
-        if retries >= MAX_RETRIES:
-            collection_batch_fail(batch_id=batch_id, error=exc)
-            return
-        if self.request.is_eager:
-            # In-process mode (no broker): nothing would run a delayed retry, so retry now.
-            collect_batch.apply(args=(batch_id,), retries=retries + 1)
-            return
-        raise self.retry(exc=exc, countdown=retry_delay(retries)) from exc
+        _retry_later(self, exc, (batch_id,),
+                     lambda error: collection_batch_fail(batch_id=batch_id, error=error))
+
+
+@shared_task(bind=True, name="metrics.tasks.collect_batches", acks_late=True,
+             max_retries=MAX_RETRIES)
+def collect_batches(self: Task, batch_ids: list[int]) -> None:
+    """Collect a streamed run's batches together; retry the ones left open, as one batch is."""
+    try:
+        collection_batches_collect(batch_ids=batch_ids)
+    except TransientNetworkError as exc:
+        _retry_later(self, exc, (batch_ids,),
+                     lambda error: collection_batches_fail(batch_ids=batch_ids, error=error))
 
 
 @shared_task(name="metrics.tasks.collect_members_daily")
@@ -82,3 +116,19 @@ def collect_members_daily() -> list[int]:
 def collect_monthly() -> list[int]:
     """Beat: last month's posts and statistics (the 2nd of the month by default)."""
     return [run.pk for run in collection_start_all(kinds=[RunKind.POSTS, RunKind.STATS])]
+
+
+@shared_task(name="metrics.tasks.collection_recover_lost", acks_late=True)
+def collection_recover_lost() -> list[int]:
+    """Beat (every 15 minutes): re-queue batches whose worker died; ids of those re-queued."""
+    return recovery.collection_recover_lost()
+
+
+@shared_task(name="metrics.tasks.members_month_fill", acks_late=True)
+def members_month_fill(month: str | None = None) -> dict:
+    """Beat (the 1st of the month): last month's Table-1 members from the daily snapshots.
+
+    ``month`` (``YYYY-MM``) fills another month on demand; running it twice changes nothing.
+    """
+    target = parse_month(month) if month else members_month.previous_month()
+    return members_month.members_month_record(month=target).as_dict()

@@ -1,8 +1,11 @@
 """Network tokens: encrypted at rest, checked against the API on save, disabled when dead.
 
-The secret is encrypted with Fernet (key ``settings.TOKEN_ENCRYPTION_KEY``, or derived from
-``SECRET_KEY``) and never shown again except its last four characters. A keyed fingerprint finds
-duplicates and names the token's rate limiter without revealing it.
+The secret is encrypted with Fernet and never shown again except its last four characters. The
+keys are ``settings.TOKEN_ENCRYPTION_KEYS``, newest first: the first encrypts, every one decrypts
+(MultiFernet), so a key is rotated by putting the new one first and running ``manage.py
+rotate_token_key``. Keys derived from ``SECRET_KEY`` (and ``SECRET_KEY_FALLBACKS``) are used when
+none is configured and always decrypt. A keyed fingerprint finds duplicates and names the token's
+rate limiter without revealing it.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -37,16 +41,27 @@ from portal.errors import NotAllowed, NotFound, ServiceUnavailable, ValidationFa
 
 
 # --- secrets --------------------------------------------------------------------------------------
+def derived_key(secret_key: str) -> str:
+    """The Fernet key used when none is configured, derived from a Django SECRET_KEY."""
+    digest = hashlib.sha256(f"network-tokens:{secret_key}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
 @cache
-def _fernet(key: str, secret_key: str) -> Fernet:
-    if key:
-        return Fernet(key.encode())
-    derived = hashlib.sha256(f"network-tokens:{secret_key}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
+def _multi_fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
-def _cipher() -> Fernet:
-    return _fernet(settings.TOKEN_ENCRYPTION_KEY, settings.SECRET_KEY)
+def encryption_keys() -> tuple[str, ...]:
+    """The Fernet keys, the one that encrypts first; every one of them decrypts."""
+    derived = [derived_key(key) for key in (settings.SECRET_KEY,
+                                            *getattr(settings, "SECRET_KEY_FALLBACKS", []))]
+    configured = [key for key in settings.TOKEN_ENCRYPTION_KEYS if key]
+    return tuple(dict.fromkeys([*configured, *derived]))
+
+
+def _cipher() -> MultiFernet:
+    return _multi_fernet(encryption_keys())
 
 
 def secret_encrypt(secret: str) -> str:
@@ -54,7 +69,7 @@ def secret_encrypt(secret: str) -> str:
 
 
 def secret_decrypt(stored: str) -> str:
-    """The plain secret; raises ValidationFailed if the encryption key changed."""
+    """The plain secret; raises ValidationFailed if no configured key encrypted it."""
     try:
         return _cipher().decrypt(stored.encode()).decode()
     except InvalidToken as exc:
@@ -64,6 +79,39 @@ def secret_decrypt(stored: str) -> str:
 def secret_fingerprint(network: str, secret: str) -> str:
     key = hashlib.sha256(f"token-fingerprint:{settings.SECRET_KEY}".encode()).digest()
     return hmac.new(key, f"{network}:{secret}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """What ``tokens_reencrypt`` did: tokens re-encrypted, and those no key could decrypt."""
+
+    reencrypted: int
+    undecryptable: list[int]
+
+
+def tokens_reencrypt() -> KeyRotation:
+    """Re-encrypt every token under the first key and refresh its fingerprint.
+
+    Run after putting a new key first in TOKEN_ENCRYPTION_KEYS (or after changing SECRET_KEY,
+    with the old one in SECRET_KEY_FALLBACKS); afterwards the old key can be removed. Tokens no
+    key decrypts are left as they are and listed.
+    """
+    cipher, done, undecryptable = _cipher(), 0, []
+    with transaction.atomic():
+        for token in NetworkToken.objects.select_for_update().order_by("pk"):
+            try:
+                secret = cipher.decrypt(token.secret_encrypted.encode()).decode()
+                app_secret = (cipher.rotate(token.app_secret_encrypted.encode()).decode()
+                              if token.app_secret_encrypted else "")
+            except InvalidToken:
+                undecryptable.append(token.pk)
+                continue
+            token.secret_encrypted = cipher.encrypt(secret.encode()).decode()
+            token.app_secret_encrypted = app_secret
+            token.fingerprint = secret_fingerprint(token.network, secret)
+            token.save(update_fields=["secret_encrypted", "app_secret_encrypted", "fingerprint"])
+            done += 1
+    return KeyRotation(reencrypted=done, undecryptable=undecryptable)
 
 
 def limit_key(*, network: str, fingerprint: str, kind: str) -> LimitKey:

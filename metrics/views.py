@@ -58,7 +58,7 @@ def start(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("metrics:collection-runs")
     if not started:
-        messages.warning(request, "Публикации собираются только из VK.")
+        messages.warning(request, "Такой сбор не предусмотрен.")
         return redirect("metrics:collection-runs")
     messages.success(request, "Сбор запущен: " + "; ".join(str(r) for r in started) + ".")
     if len(started) == 1:
@@ -139,6 +139,6 @@ def token_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def help_collection(request: HttpRequest) -> HttpResponse:
     return render(request, "metrics/help_collection.html", {
         "stats_mapping": [(Indicator(m.indicator).label, m.vk, m.ok) for m in STATS_MAPPING],
-        "posts_mapping": [(Indicator(i).label, text) for i, text in POSTS_MAPPING],
+        "posts_mapping": [(Indicator(m.indicator).label, m.vk, m.ok) for m in POSTS_MAPPING],
         "schedule": DEFAULT_SCHEDULE,
     })

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -33,9 +34,27 @@ class SecurityConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
+        register(check_token_encryption_keys, Tags.security)
         user_logged_in.connect(log_login, dispatch_uid="portal.security.login")
         user_login_failed.connect(log_login_failed, dispatch_uid="portal.security.login_failed")
         user_locked_out.connect(log_locked_out, dispatch_uid="portal.security.locked_out")
+
+
+def check_token_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every TOKEN_ENCRYPTION_KEYS entry must be a Fernet key, or no token could be read."""
+    from cryptography.fernet import Fernet
+
+    problems: list[CheckMessage] = []
+    for number, key in enumerate(getattr(settings, "TOKEN_ENCRYPTION_KEYS", []), start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            problems.append(Error(
+                f"TOKEN_ENCRYPTION_KEYS: ключ № {number} не является ключом Fernet.",
+                hint="Создайте ключ командой `manage.py rotate_token_key --generate`.",
+                id="portal.E001",
+            ))
+    return problems
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -124,15 +143,50 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
 
-def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
-    message = (f"Запрос слишком велик: допускается не более {limit // (1024 * 1024)} МБ. "
-               "Загрузите файлы меньшего размера или по частям.")
+NUL_MESSAGE = ("Запрос отклонён: в тексте есть недопустимый нулевой символ (NUL). Уберите его "
+               "(обычно он попадает при копировании из другой программы) и повторите.")
+
+
+def _carries_nul(data: Any) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in data.getlist(key))
+               for key in data)
+
+
+class NulCharacterGuardMiddleware:
+    """Refuses a request whose query string or form fields carry a NUL character (400).
+
+    PostgreSQL cannot store NUL in text: Django's form fields and DRF refuse it, but a value a
+    view reads straight from ``request.POST`` (a comment, a title) would fail in the database as
+    a 500. This is the one check for all of them; JSON bodies are checked by the serializers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _carries_nul(request.GET) or (request.method == "POST"
+                                         and _carries_nul(request.POST)):
+            logger.warning("nul_refused ip=%s path=%s", _ip(request), request.path[:500])
+            return refusal_response(request, status=400, code="validation_failed",
+                                    title="Недопустимый символ", message=NUL_MESSAGE)
+        return self.get_response(request)
+
+
+def refusal_response(request: HttpRequest, *, status: int, code: str, title: str,
+                     message: str) -> HttpResponse:
+    """The API's JSON error shape under /api/, the plain Russian error page elsewhere."""
     if request.path.startswith("/api/"):
         from portal.errors import error_body
 
-        return JsonResponse(error_body("too_large", message), status=413)
-    return render(request, "403.html", {"title": "Слишком большой запрос", "message": message},
-                  status=413)
+        return JsonResponse(error_body(code, message), status=status)
+    return render(request, "403.html", {"title": title, "message": message}, status=status)
+
+
+def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
+    message = (f"Запрос слишком велик: допускается не более {limit // (1024 * 1024)} МБ. "
+               "Загрузите файлы меньшего размера или по частям.")
+    return refusal_response(request, status=413, code="too_large",
+                            title="Слишком большой запрос", message=message)
 
 
 def lockout_response(

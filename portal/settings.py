@@ -16,6 +16,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-key-change-me-in-production-0123456789")
+# Old keys still accepted for sessions, signed links and token decryption while SECRET_KEY changes.
+SECRET_KEY_FALLBACKS = [k.strip() for k in env.list("SECRET_KEY_FALLBACKS", default=[])
+                        if k.strip()]
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -52,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "portal.security.NulCharacterGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -111,6 +115,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Without `collectstatic` (development, the test suite) there is no STATIC_ROOT: WhiteNoise then
+# serves the files from their sources, as under DEBUG, instead of warning about the directory.
+STATIC_COLLECTED = STATIC_ROOT.is_dir()
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_COLLECTED
+WHITENOISE_AUTOREFRESH = DEBUG or not STATIC_COLLECTED
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
 
@@ -193,8 +202,16 @@ VK_API_BASE_URL = env.str("VK_API_BASE_URL", default="https://api.vk.com/method/
 VK_API_VERSION = env.str("VK_API_VERSION", default="5.199")
 OK_API_BASE_URL = env.str("OK_API_BASE_URL", default="https://api.ok.ru/fb.do")
 NETWORK_TIMEOUT_SECONDS = env.float("NETWORK_TIMEOUT_SECONDS", default=10.0)
-# Key for encrypting network tokens at rest (Fernet); derived from SECRET_KEY when not given.
+# A collection batch claimed by a worker and silent for this long is taken as lost (the worker
+# died) and re-queued by the periodic recovery; far longer than any batch takes.
+COLLECTION_BATCH_TIMEOUT_MINUTES = env.int("COLLECTION_BATCH_TIMEOUT_MINUTES", default=30)
+# Fernet keys for network tokens at rest, newest first: the first encrypts, every one decrypts,
+# so a key is rotated by putting a new one first and running `manage.py rotate_token_key`.
+# TOKEN_ENCRYPTION_KEY is the one-key form. With neither, a key derived from SECRET_KEY is used
+# (keys derived from SECRET_KEY and SECRET_KEY_FALLBACKS always decrypt).
 TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+TOKEN_ENCRYPTION_KEYS = [k.strip() for k in env.list("TOKEN_ENCRYPTION_KEYS", default=[])
+                         if k.strip()] or ([TOKEN_ENCRYPTION_KEY] if TOKEN_ENCRYPTION_KEY else [])
 
 # --- Domain settings ----------------------------------------------------------------------------
 REPORT_DEADLINE_DAY = env.int("REPORT_DEADLINE_DAY", default=5)
@@ -206,6 +223,8 @@ REPORT_WARN_MEMBERS_DROP_SHARE = env.float("REPORT_WARN_MEMBERS_DROP_SHARE", def
 # Daily reminder e-mails about overdue reports and reports waiting for review (local time).
 REPORT_REMINDER_HOUR = env.int("REPORT_REMINDER_HOUR", default=9)
 FLAGSHIP_MEMBERS_THRESHOLD = env.int("FLAGSHIP_MEMBERS_THRESHOLD", default=500)
+# Files of finished background exports are deleted after this many days (the job stays, «expired»).
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

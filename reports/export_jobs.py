@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from institutions.models import Territory, profile_of
-from portal.errors import NotAllowed, ValidationFailed
+from portal.errors import NotAllowed, ServiceUnavailable, ValidationFailed
 from reports.exports.rankings import ranking_sheets
 from reports.exports.summary import summaries_zip
 from reports.exports.xlsx import write_workbook
@@ -25,6 +25,7 @@ from reports.rankings import RankingParams, ranking_notes, ranking_stream_for_us
 from reports.summaries import territory_summary
 
 log = logging.getLogger(__name__)
+QUEUE_DOWN = "Очередь задач недоступна: выгрузка не запущена, попробуйте позже."
 
 
 def _check_params(kind: str, params: dict[str, Any]) -> None:
@@ -47,10 +48,21 @@ def export_job_request(*, user, kind: str, params: dict[str, Any]) -> ExportJob:
     except (KeyError, ValueError, TypeError) as exc:
         raise ValidationFailed("Параметры выгрузки заданы неверно.") from exc
     job = ExportJob.objects.create(kind=kind, params=params, requested_by=user)
+    transaction.on_commit(lambda: _queue(job.pk))
+    return job
+
+
+def _queue(job_id: int) -> None:
+    """Hand the job to a worker; with the broker down the job fails and the person is told."""
+    from metrics.tasks import enqueue
     from reports.tasks import export_job_run
 
-    transaction.on_commit(lambda: export_job_run.delay(job.pk))
-    return job
+    try:
+        enqueue(export_job_run, job_id)
+    except ServiceUnavailable as exc:
+        ExportJob.objects.filter(pk=job_id).update(
+            state=ExportState.FAILED, error=QUEUE_DOWN, finished_at=timezone.now())
+        raise ServiceUnavailable(QUEUE_DOWN) from exc
 
 
 def _progress(job_id: int, percent: int) -> None:

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from reports import export_cleanup
 from reports.reminders import TASK_NAME, reminders_send
 
 
@@ -18,3 +19,9 @@ def export_job_run(job_id: int) -> bool:
     from reports.export_jobs import export_job_execute
 
     return export_job_execute(job_id=job_id)
+
+
+@shared_task(name=export_cleanup.CLEANUP_TASK, acks_late=True)
+def export_files_cleanup() -> dict:
+    """Daily: delete finished exports' files older than EXPORT_RETENTION_DAYS (jobs expire)."""
+    return export_cleanup.export_files_cleanup().as_dict()

@@ -59,7 +59,7 @@ def parse_figure(raw: object) -> int | None:
             raise FigureError(f"«{raw}» — отрицательное число")
         if re.fullmatch(r"\d+[.,]0*", text):
             text = re.split(r"[.,]", text)[0]
-        if not text.isdigit():
+        if not text.isdecimal():
             if re.fullmatch(r"-?\d+[.,]\d+", text):
                 raise FigureError(f"«{raw}» — не целое число")
             raise FigureError(f"«{raw}» — не число")

@@ -7,14 +7,19 @@ be refused with a 4xx. Path parameters are drawn both at random and from the obj
 can list, so detail and action endpoints are reached, not only their 404s.
 
 ``FUZZ_EXAMPLES`` bounds the examples per persona and operation, split between valid and
-invalid data (small inside ``make test``; ``make fuzz`` sets 500).
+invalid data (small inside ``make test``; ``make fuzz`` sets 500). Inside ``make test`` the run is
+the same every time: Hypothesis is derandomized and the ids the database hands out are fixed, so
+a failure reproduces with the same data, alone or in the whole suite. ``make fuzz`` explores new
+data on every run (``FUZZ_SEED=n`` repeats one). Valid bodies also point their references
+(``territory``, ``institution``, ``community``) at territory A's real objects, so writes get past
+"no such object" to the code that stores them.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache as memoize
 from typing import Any
@@ -24,9 +29,9 @@ import schemathesis
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -45,6 +50,11 @@ from tests.metrics.conftest import start_emulator
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 EXAMPLES_PER_MODE = max(1, FUZZ_EXAMPLES // 2)
+FUZZ_SEED = os.environ.get("FUZZ_SEED")
+# Bounded runs (make test) repeat the same examples; make fuzz (FUZZ_EXAMPLES set) explores.
+DERANDOMIZE = FUZZ_SEED is None and "FUZZ_EXAMPLES" not in os.environ
+# Every id the database hands out during a fuzz test starts here, whatever ran before it.
+FIXED_FIRST_ID = 1_000_000
 PERSONAS = ["regional", "municipal_a", "editor_a", "viewer", "api_client_user"]
 SCHEMA_URL = "/api/v1/schema/"
 POSITIVE_CHECKS = [
@@ -116,7 +126,17 @@ def network_emulator():
 
 
 @pytest.fixture
-def numbers(world, network_emulator, settings):
+def fixed_ids(db) -> None:
+    """Restart every sequence at the same value, so the ids of this test's rows (and whether a
+    generated number happens to name one of them) never depend on the tests that ran before."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+        for (name,) in cursor.fetchall():
+            cursor.execute("SELECT setval(%s, %s, false)", [name, FIXED_FIRST_ID])
+
+
+@pytest.fixture
+def numbers(fixed_ids, world, network_emulator, settings):
     """Both territories have values and snapshots, so lists and details have bodies to check."""
     settings.VK_API_BASE_URL = network_emulator.vk_url
     settings.OK_API_BASE_URL = network_emulator.ok_url
@@ -142,16 +162,39 @@ def known_path_values(client: Client, operation: Any, headers: dict[str, str]) -
     return {name: rows[0][name] for name in names if name in rows[0]}
 
 
-def fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], known: dict) -> None:
+def with_real_references(references: dict[str, int]) -> Callable[[Any], Any]:
+    """A case whose integer ``territory``/``institution``/``community`` fields name real objects
+    (anywhere in the body: bulk values nest them in a list)."""
+
+    def point(value: Any) -> Any:
+        if isinstance(value, list):
+            return [point(item) for item in value]
+        if isinstance(value, dict):
+            return {key: references[key] if key in references and type(item) is int
+                    else point(item) for key, item in value.items()}
+        return value
+
+    def apply(case: Any) -> Any:
+        if isinstance(case.body, dict | list):
+            case.body = point(case.body)
+        return case
+
+    return apply
+
+
+def fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], known: dict,
+         references: dict[str, int]) -> None:
     strategies = [operation.as_strategy(mode)]
-    if known and mode.is_positive:
-        strategies.append(operation.as_strategy(mode, path_parameters=known))
+    if mode.is_positive:
+        strategies.append(operation.as_strategy(mode).map(with_real_references(references)))
+        if known:
+            strategies.append(operation.as_strategy(mode, path_parameters=known))
     checks = NEGATIVE_CHECKS if mode.is_negative else POSITIVE_CHECKS
 
     @given(case=st.one_of(strategies))
     @settings(
         max_examples=EXAMPLES_PER_MODE, deadline=None, database=None,
-        suppress_health_check=list(HealthCheck),
+        derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck),
     )
     def run(case) -> None:
         # The fuzzer is not a runaway client: throttle counters must not turn answers into 429s.
@@ -159,6 +202,8 @@ def fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], known: d
         response = case.call(headers=headers)
         case.validate_response(response, checks=checks, headers=headers)
 
+    if FUZZ_SEED is not None:
+        run = seed(int(FUZZ_SEED))(run)
     run()
 
 
@@ -170,6 +215,25 @@ def test_api_answers_match_the_schema(request, persona, label, numbers):
     headers = {"Authorization": f"Token {token.key}"}
     operation = served_schema().find_operation_by_label(label)
     known = known_path_values(Client(), operation, {"Authorization": headers["Authorization"]})
+    community = numbers["a"]
+    references = {"territory": community.institution.territory_id,
+                  "institution": community.institution_id, "community": community.pk}
     with wsgi_keeps_test_connection():
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            fuzz(operation, mode, headers, known)
+            fuzz(operation, mode, headers, known, references)
+
+
+def test_the_fuzzed_world_has_the_same_ids_in_every_run(fixed_ids, world):
+    """Whatever ran before, the fuzz tests' rows get the same ids (the sequences restart)."""
+    assert world["a"].institution.territory_id == FIXED_FIRST_ID
+    assert world["a"].pk == FIXED_FIRST_ID
+
+
+def test_factory_territory_codes_never_meet_those_tests_name():
+    """A run creates thousands of territories: none may take a code a fixture names, or the
+    test that meets it fails in the whole suite and passes alone."""
+    from tests.factories import TerritoryFactory
+
+    declared = TerritoryFactory._meta.declarations["oktmo"]
+    named = {"36602000", "36608000", "36999000"}  # territory A, territory B, tests' own
+    assert not {declared.function(n) for n in range(200_000)} & named

@@ -12,17 +12,29 @@ ones are covered without touching this file.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
+import re
 import zipfile
+from typing import Any
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from institutions.models import Community, Institution, Territory
 from metrics.models import MetricValue
 from tests import test_permission_matrix
-from tests.test_permission_matrix import ADDRESSES, body_text, url_for
+from tests.institutions.test_import import xlsx as registry_xlsx
+from tests.test_permission_matrix import (
+    ADDRESSES,
+    body_text,
+    rows_written,
+    url_for,
+    write_methods,
+)
 
 sides = test_permission_matrix.sides  # both territories fully populated (a fixture)
 
@@ -133,6 +145,140 @@ def test_a_nul_character_is_refused_in_russian_not_a_500(api_as, regional, terri
     assert not Institution.objects.filter(short_name__startswith="Клуб").exists()
 
 
+# --- NUL: PostgreSQL cannot store it, so every path must refuse it before the database ----------
+NUL_TEXT = "Дом культуры\x00«Заря»"
+FORM_FIELDS = ("comment", "title", "slug", "methodology", "name", "short_name", "full_name",
+               "label", "secret", "token", "communities", "q", "version", "kind", "network")
+
+
+def test_a_nul_character_is_refused_by_every_page_in_russian(sides, login, regional, caplog):
+    """Every page, through a form post or its query string: 400, the reason, nothing written."""
+    caplog.set_level("INFO", logger="portal.security")
+    client, problems, posted = login(regional), [], 0
+    for address in ADDRESSES:
+        if address.is_api:
+            continue
+        url = url_for(address, sides["a"])
+        answers = [client.get(url, {"q": NUL_TEXT})]
+        if write_methods(address) == ["post"]:
+            before = rows_written()
+            answers.append(client.post(url, dict.fromkeys(FORM_FIELDS, NUL_TEXT)))
+            posted += 1
+            if rows_written() != before:
+                problems.append(f"POST {url} wrote to the database")
+        for answer in answers:
+            text = answer.content.decode()
+            if answer.status_code != 400 or "нулевой символ (NUL)" not in text:
+                problems.append(f"{answer.request['REQUEST_METHOD']} {url}: "
+                                f"{answer.status_code}")
+    assert not problems, problems
+    assert posted >= 30, posted
+    assert any(r.getMessage().startswith("nul_refused ip=") for r in caplog.records)
+
+
+def _nul_value(schema: dict, components: dict) -> Any:
+    """A value of the schema's shape in which every string is ``NUL_TEXT``."""
+    if "$ref" in schema:
+        return _nul_value(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    for combined in ("allOf", "oneOf", "anyOf"):
+        if schema.get(combined):
+            return _nul_value(schema[combined][0], components)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {name: _nul_value(prop, components) for name, prop in
+                schema.get("properties", {}).items() if not prop.get("readOnly")}
+    if kind == "array":
+        return [_nul_value(schema.get("items", {}), components)]
+    return {"integer": 1, "number": 1, "boolean": False}.get(kind, NUL_TEXT)
+
+
+def json_bodies_with_nul() -> dict[tuple[str, str], Any]:
+    """(path with ``{}`` for parameters, method) → a request body full of NUL strings."""
+    schema = Client().get("/api/v1/schema/", {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+    bodies = {}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                key = (re.sub(r"\{[^}]+\}", "{}", path), method)
+                bodies[key] = _nul_value(content["application/json"]["schema"], components)
+    return bodies
+
+
+def test_a_nul_character_in_any_api_body_is_refused_not_a_500(sides, api_as, regional):
+    """Every write of the API, each string field holding NUL: a 4xx, nothing written."""
+    client, bodies, problems, refused = api_as(regional), json_bodies_with_nul(), [], 0
+    for address in ADDRESSES:
+        key_path = re.sub(r"\{[^}]+\}", "{}", address.template)
+        for method in write_methods(address):
+            body = bodies.get((key_path, method))
+            if body is None:
+                continue
+            before = rows_written()
+            answer = getattr(client, method)(url_for(address, sides["a"]), body, format="json")
+            if answer.status_code >= 500 or rows_written() != before:
+                problems.append(f"{method.upper()} {address}: {answer.status_code}")
+            elif answer.status_code == 400:
+                refused += 1
+                assert re.search("[а-яА-Я]", json.dumps(answer.json(), ensure_ascii=False))
+    assert not problems, problems
+    assert refused >= 12, refused
+
+
+# --- digits that are not ASCII: "²" passes str.isdigit() and then breaks int() ----------------
+ODD_DIGITS = {
+    "inn_superscript": ("institutions", "inn", "²" * 10, "ИНН"),
+    "inn_arabic_indic": ("institutions", "inn", "٠" * 10, "ИНН"),
+    "oktmo_superscript": ("territories", "oktmo", "²" * 8, "ОКТМО"),
+    "oktmo_arabic_indic": ("territories", "oktmo", "٠" * 8, "ОКТМО"),
+    "ok_group_superscript": ("communities", "url", "ok.ru/group/²", "Одноклассник"),
+    "ok_group_glued": ("communities", "url", "ok.ru/group²", "Одноклассник"),
+    "ok_group_beyond_64_bits": ("communities", "url", "ok.ru/group/" + "9" * 25,
+                                "слишком длинный номер"),
+}
+
+
+def valid_body(kind: str, institution: Institution) -> dict[str, Any]:
+    """A body the endpoint accepts, before one field is replaced."""
+    return {
+        "territories": {"name": "Район", "kind": "municipal_district", "oktmo": "36999000"},
+        "institutions": {"full_name": "МБУК «Клуб»", "short_name": "Клуб", "type": "club",
+                         "territory": institution.territory_id, "subordination": "municipal"},
+        "communities": {"institution": institution.pk, "url": "ok.ru/group/55500011122233"},
+    }[kind]
+
+
+@pytest.mark.parametrize("case", ODD_DIGITS.keys())
+def test_odd_digits_are_refused_in_russian_not_a_500(case, api_as, regional, institution_a):
+    kind, field, value, reason = ODD_DIGITS[case]
+    client, url = api_as(regional), f"/api/v1/{kind}/"
+    before = rows_written()
+    answer = client.post(url, {**valid_body(kind, institution_a), field: value}, format="json")
+    assert answer.status_code == 400, answer.content.decode()[:500]
+    assert reason in str(answer.json()["error"]["details"][field])
+    assert rows_written() == before
+    # The same body with honest digits goes through: the odd ones alone were refused.
+    assert client.post(url, valid_body(kind, institution_a), format="json").status_code == 201
+
+
+def test_an_odd_digit_as_a_figure_is_refused_whole(api_as, editor_a, community_a):
+    answer = api_as(editor_a).post("/api/v1/report-values/bulk/", {"values": [
+        {"community": community_a.pk, "month": "2026-01", "indicator": "members", "value": "²"},
+    ]}, format="json")
+    assert answer.status_code == 400
+    assert "«²» — не число" in answer.json()["error"]["message"]
+    assert not MetricValue.objects.exists()
+
+
+def test_an_odd_digit_as_a_report_version_is_not_a_500(login, editor_a, institution_a):
+    from reports.models import Report
+
+    report = Report.objects.create(institution=institution_a, month=dt.date(2026, 1, 1))
+    answer = login(editor_a).post(f"/reports/action/{report.pk}/submit/", {"version": "²"})
+    assert answer.status_code < 500
+
+
 def test_an_overlong_name_is_refused_whole_in_russian(api_as, regional, territory_a):
     answer = api_as(regional).post("/api/v1/institutions/", {
         "full_name": "М" * 600, "short_name": "Д" * 10_000, "type": "club",
@@ -145,11 +291,66 @@ def test_an_overlong_name_is_refused_whole_in_russian(api_as, regional, territor
     assert Institution.objects.count() == 0
 
 
-HOSTILE_QUERY = {name: value for name in (
+QUERY_NAMES = (
     "q", "search", "territory", "institution", "community", "network", "type", "state", "month",
     "year", "number", "page", "page_size", "period", "date_from", "date_to", "metric", "league",
-    "top", "ordering", "sort", "format", "subordination", "flagship", "kind",
-) for value in ["\x00'\";<script>--\u202e" + "𝕏" * 300]}
+    "top", "ordering", "sort", "format", "subordination", "flagship", "kind", "level", "id",
+)
+# No NUL here: the NUL guard would refuse it before any view read the rest (tested below).
+def _import_registry(client, data: bytes):
+    """Preview the file on the import page, then apply it; the preview answer if it was refused."""
+    upload = SimpleUploadedFile("реестр.xlsx", data, content_type="application/octet-stream")
+    preview = client.post(REGISTRY_IMPORT, {"file": upload})
+    token = preview.context["token"] if preview.context else None
+    if not token:
+        return preview
+    return client.post("/registry/import/apply/", {"token": token}, follow=True)
+
+
+def test_odd_unicode_names_from_a_registry_file_are_stored_as_typed(login, regional,
+                                                                    territory_a, settings,
+                                                                    tmp_path):
+    settings.IMPORT_UPLOAD_DIR = str(tmp_path)
+    client = login(regional)
+    answer = _import_registry(client, registry_xlsx([
+        [territory_a.name, f"МБУК «{name}»", name, "клуб", "", "", ""] for name in ODD.values()
+    ]))
+    assert answer.status_code == 200, answer.content.decode()[:2000]
+    stored = set(Institution.objects.values_list("short_name", flat=True))
+    assert stored == set(ODD.values())
+    page = client.get("/registry/").content.decode()
+    assert all(name in page for name in ODD.values())
+
+
+def test_an_overlong_name_in_a_registry_file_rejects_the_file_in_russian(login, regional,
+                                                                         territory_a, settings,
+                                                                         tmp_path):
+    settings.IMPORT_UPLOAD_DIR = str(tmp_path)
+    answer = _import_registry(login(regional), registry_xlsx([
+        [territory_a.name, "МБУК «Клуб»", "Клуб", "клуб", "", "", ""],
+        [territory_a.name, "М" * 600, "Д" * 300, "клуб", "", "", ""],
+    ]))
+    assert answer.status_code in (200, 400)
+    page = answer.content.decode()
+    assert "Краткое наименование длиннее 200 символов" in page and "отклонено строк: 1" in page
+    assert not Institution.objects.exists()
+
+
+def test_long_odd_text_in_every_page_form_is_never_a_500(sides, login, regional):
+    """Every page that takes a POST, each usual field 5 000 characters of odd Unicode."""
+    client, failures = login(regional), []
+    text = ("\u202e" + "".join(ODD.values()) + "\u200b") * 60
+    for address in ADDRESSES:
+        if address.is_api or write_methods(address) != ["post"]:
+            continue
+        url = url_for(address, sides["a"])
+        status = client.post(url, dict.fromkeys(FORM_FIELDS, text)).status_code
+        if status >= 500:
+            failures.append(f"POST {url}: {status}")
+    assert not failures, failures
+
+
+HOSTILE_QUERY = {name: "'\";<script>--\u202e²٣" + "𝕏" * 300 for name in QUERY_NAMES}
 
 
 def test_hostile_query_strings_never_break_a_page_or_endpoint(sides, login, api_as, regional):
@@ -206,6 +407,20 @@ def _merged_cells_bomb() -> bytes:
     return out.getvalue()
 
 
+def _nul_reference_in_a_cell() -> bytes:
+    """A registry-shaped workbook whose name cell holds ``&#0;`` (NUL, invalid XML 1.0)."""
+    book = openpyxl.Workbook()
+    book.active.append(["Территория", "Полное наименование", "Краткое наименование", "Тип"])
+    book.active.append(["Алексеевский муниципальный район", "МБУК «ДК NULMARK»", "ДК", "клуб"])
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename).replace(b"NULMARK", b"&#0;"))
+    return out.getvalue()
+
+
 HOSTILE_FILES = {
     "not_xlsx": b"%PDF-1.7\n" + b"\x00\xff" * 2000,
     "text_named_xlsx": "Наименование;ИНН\nДК;123\n".encode("cp1251"),
@@ -215,6 +430,7 @@ HOSTILE_FILES = {
     "zip_bomb": _zip_bomb(),
     "huge_dimensions": _huge_dimensions(),
     "merged_cells_bomb": _merged_cells_bomb(),
+    "nul_reference_in_a_cell": _nul_reference_in_a_cell(),
 }
 
 

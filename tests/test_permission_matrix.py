@@ -1,8 +1,8 @@
 """The permission matrix, generated from the URL configuration.
 
-Every page and API endpoint that exists when the suite runs (``get_resolver().url_patterns``,
-the admin aside: it is Django's own and staff-only) is requested by every persona, once with its
-path parameters filled with territory A's objects and once with B's:
+Every page and API endpoint that exists when the suite runs (``get_resolver().url_patterns``)
+is requested by every persona, once with its path parameters filled with territory A's objects
+and once with B's:
 
 - anonymous: a login redirect (pages) or 401/403 (API), never a 200 with data;
 - outsider (signed in, no role): 403/404, or an answer without A's or B's names;
@@ -15,6 +15,11 @@ path parameters filled with territory A's objects and once with B's:
 Public addresses (login, published rankings, health check, the API schema and docs) are an
 explicit allow-list. A new address whose path parameter this file cannot fill fails loudly, so
 nothing is skipped silently.
+
+The admin (every page of every registered model, found the same way) is unscoped, so it is for
+staff regional methodologists alone: every other persona — a staff editor of A included — is
+sent to the admin's login, sees no names and changes nothing; the staff methodologist opens every
+page without a server error.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from urllib.parse import urlencode
 
 import openpyxl
 import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.http import QueryDict
@@ -37,6 +44,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from institutions.choices import Role
 from institutions.models import Community, Institution, Territory
 from metrics.collect.choices import RunKind
 from metrics.models import CollectionRun, MetricValue, NetworkToken
@@ -45,7 +53,7 @@ from reports.forms_rankings import parse_ranking_params
 from reports.models import ExportJob, PublishedRanking, Report
 from reports.models.rankings import ExportKind, ExportState
 from reports.publishing import ranking_publish
-from tests.factories import MemberSnapshotFactory, MetricValueFactory
+from tests.factories import MemberSnapshotFactory, MetricValueFactory, ProfileFactory
 
 PERSONAS = ["anonymous", "outsider", "editor_a", "municipal_a", "regional", "viewer",
             "api_client_user"]
@@ -54,6 +62,7 @@ SCOPED_TO_A = {"editor_a", "municipal_a"}
 WRITE_METHODS = ("post", "put", "patch", "delete")
 MONTH = dt.date(2026, 1, 1)
 PUBLISHED_SLUG = "matrix-ranking"
+ADMIN = "/admin/"
 
 # Addresses anyone may open without signing in, by URL name.
 PUBLIC = {
@@ -135,8 +144,10 @@ def _as_template(pattern: Any) -> str | None:
     if "format" in getattr(pattern, "converters", {}) or "(?P<format>" in text:
         return None
     text = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", text)
+    positions = iter(range(10))  # unnamed groups (simple_history's admin): {_0}, {_1}
+    text = re.sub(r"\((?!\?)[^)]*\)", lambda _m: f"{{_{next(positions)}}}", text)
     text = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)
-    return text.lstrip("^").rstrip("$").replace("\\.", ".")
+    return text.replace("^", "").replace("$", "").replace("\\.", ".")
 
 
 def _walk(patterns: list, prefix: str = "", namespace: str = "") -> list[Address]:
@@ -146,8 +157,6 @@ def _walk(patterns: list, prefix: str = "", namespace: str = "") -> list[Address
         if part is None:
             continue
         if isinstance(entry, URLResolver):
-            if part.startswith("admin/"):
-                continue
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             found += _walk(entry.url_patterns, prefix + part, inner)
         elif isinstance(entry, URLPattern):
@@ -156,14 +165,22 @@ def _walk(patterns: list, prefix: str = "", namespace: str = "") -> list[Address
     return found
 
 
-ADDRESSES = sorted(set(_walk(get_resolver().url_patterns)), key=lambda a: a.template)
+ALL_ADDRESSES = sorted(set(_walk(get_resolver().url_patterns)), key=lambda a: a.template)
+ADDRESSES = [a for a in ALL_ADDRESSES if not a.template.startswith(ADMIN)]
+ADMIN_ADDRESSES = [a for a in ALL_ADDRESSES if a.template.startswith(ADMIN)]
 
 
 def test_the_matrix_covers_the_whole_portal():
     names = {a.name for a in ADDRESSES}
     assert {"home", "registry", "reports:list", "metrics:collection-runs",
-            "territory-list", "report-list"} <= names
+            "territory-list", "report-list", "reports:export-download"} <= names
     assert len(ADDRESSES) >= 40
+    admin_names = {a.name for a in ADMIN_ADDRESSES}
+    assert {"admin:index", "admin:institutions_institution_change",
+            "admin:reports_exportjob_changelist", "admin:reports_exportjob_change",
+            "admin:reports_publishedranking_change", "admin:metrics_networktoken_change",
+            "admin:institutions_institution_simple_history"} <= admin_names
+    assert len(ADMIN_ADDRESSES) == len({a.template for a in ADMIN_ADDRESSES}) >= 100
 
 
 # --- the two territories, fully populated --------------------------------------------------
@@ -384,3 +401,127 @@ def test_every_persona_gets_only_what_is_theirs(address, sides, request):
                 if problem:
                     problems.append(f"{method.upper()} {url} as {persona}: {problem}")
     assert not problems, "\n".join(problems)
+
+
+# --- the admin ------------------------------------------------------------------------------
+ADMIN_PERSONAS = ["anonymous", "outsider", "editor_a", "municipal_a", "regional", "viewer",
+                  "api_client_user", "staff_editor_a"]
+# Pages of the admin that answer people it refuses without sending them to its login.
+ADMIN_OPEN = {"admin:login", "admin:logout"}
+
+
+@pytest.fixture
+def staff_editor_a(institution_a):
+    """An editor of A with the staff flag: still not allowed into the unscoped admin."""
+    return ProfileFactory(user__username="staff_editor_a", user__is_staff=True,
+                          role=Role.EDITOR, institutions=[institution_a]).user
+
+
+@pytest.fixture
+def staff_regional(db):
+    """A regional methodologist as deployments set one up (the demo's ``methodist``)."""
+    from institutions.demo import _methodologist_permissions
+
+    user = ProfileFactory(user__username="staff_methodist", user__is_staff=True,
+                          role=Role.REGIONAL_METHODOLOGIST).user
+    user.user_permissions.set(_methodologist_permissions())
+    return user
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", password="x-pass-1")
+
+
+# Apps whose models a methodologist administers (institutions.demo gives these permissions).
+METHODOLOGIST_APPS = {"institutions", "metrics", "reports", "django_celery_beat"}
+
+
+def _admin_model(address: Address) -> type | None:
+    parts = address.template.strip("/").split("/")
+    if len(parts) < 3 or "{" in parts[1] + parts[2]:
+        return None
+    try:
+        return apps.get_model(parts[1], parts[2])
+    except LookupError:
+        return None
+
+
+def admin_url_for(address: Address) -> str:
+    """The admin address with its parameters filled from what the database holds."""
+    model = _admin_model(address)
+    if "content_type_id" in address.params:
+        model = Institution
+    obj = model.objects.order_by("pk").first() if model is not None else None
+    values: dict[str, Any] = {}
+    for param in address.params:
+        if param in ("object_id", "id", "_0"):
+            values[param] = obj.pk if obj is not None else 0
+        elif param == "_1":
+            history = getattr(model, "history", None)
+            record = history.filter(id=obj.pk).first() if history and obj else None
+            values[param] = record.history_id if record is not None else 0
+        elif param == "content_type_id":
+            values[param] = ContentType.objects.get_for_model(Institution).pk
+        elif param == "app_label":
+            values[param] = "institutions"
+        elif param == "url":
+            values[param] = "no-such-page/"
+        else:
+            pytest.fail(f"{address}: cannot fill «{param}» — teach admin_url_for")
+    return address.template.format(**values)
+
+
+def judge_admin(address: Address, persona: str, response: Any, text: str,
+                names: list[str]) -> str | None:
+    if response.status_code >= 500:
+        return f"server error {response.status_code}"
+    leaked = [n for n in names if n in text]
+    if leaked:
+        return f"shows {leaked}"
+    if address.name in ADMIN_OPEN and response.status_code in (200, 302, 405):
+        return None
+    location = response.get("Location", "")
+    if response.status_code == 302 and location.startswith(f"{ADMIN}login/"):
+        return None
+    return f"{persona} got {response.status_code} {location}"
+
+
+@pytest.mark.parametrize("persona", ADMIN_PERSONAS)
+def test_only_staff_methodologists_enter_the_admin(persona, sides, request):
+    names = [n for side in sides.values() for n in side.names]
+    client = Client() if persona == "anonymous" else request.getfixturevalue("login")(
+        request.getfixturevalue(persona))
+    problems = []
+    for address in ADMIN_ADDRESSES:
+        url = admin_url_for(address)
+        response = client.get(url)
+        problem = judge_admin(address, persona, response, body_text(response), names)
+        if problem:
+            problems.append(f"GET {url}: {problem}")
+        if address.name in ADMIN_OPEN:
+            continue
+        before = rows_written()
+        answer = client.post(url, {"post": "yes", "action": "delete_selected",
+                                   "_selected_action": [1, 2, 3]})
+        problem = judge_admin(address, persona, answer, "", [])
+        if problem or rows_written() != before:
+            problems.append(f"POST {url}: {problem or 'changed the database'}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("persona", ["staff_regional", "superuser"])
+def test_the_admin_opens_every_page_without_a_server_error(persona, sides, login, request):
+    user = request.getfixturevalue(persona)
+    client, problems, opened = login(user), [], 0
+    for address in ADMIN_ADDRESSES:
+        url = admin_url_for(address)
+        status = client.get(url).status_code
+        app = address.template.split("/")[2]
+        must_open = address.name.endswith("_changelist") and (
+            user.is_superuser or app in METHODOLOGIST_APPS)
+        if status >= 500 or (must_open and status != 200):
+            problems.append(f"GET {url}: {status}")
+        opened += status == 200
+    assert not problems, "\n".join(problems)
+    assert opened >= 50, opened

@@ -9,20 +9,26 @@ failures and permission denials land in the ``portal.security`` log.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import secrets
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
+from cryptography.fernet import Fernet
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from metrics.collect.choices import RunKind
 from metrics.models import CollectionRun
+from portal.errors import ValidationFailed
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "secret-pass-1"  # tests.factories.UserFactory
@@ -37,7 +43,10 @@ def production_env() -> dict[str, str]:
 
 
 # --- deployment -------------------------------------------------------------------------------
-def test_production_settings_pass_the_deploy_check():
+def test_production_settings_pass_the_deploy_check(monkeypatch):
+    # What the browser tests' conftest puts into this process's environment must not leak into
+    # the production process (it would fail the check with async.E001).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120,
@@ -57,6 +66,19 @@ def test_production_settings_secure_cookies_and_hsts():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "True", "31536000", "True", "True"]
+
+
+def test_static_files_are_served_without_collectstatic_and_without_a_warning(client, settings):
+    """The suite and development run without STATIC_ROOT: no "No directory at" warning."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        WhiteNoiseMiddleware(lambda request: None)
+    if not settings.STATIC_COLLECTED:
+        assert settings.WHITENOISE_USE_FINDERS and settings.WHITENOISE_AUTOREFRESH
+    response = client.get("/static/js/table1.js")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/javascript")
 
 
 # --- Content-Security-Policy ---------------------------------------------------------------
@@ -214,3 +236,99 @@ def test_the_client_address_behind_the_proxy(rf, settings, forwarded, trusted, e
     settings.TRUST_X_FORWARDED_FOR = trusted
     request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="127.0.0.1")
     assert client_ip(request) == expected
+
+
+# --- network tokens at rest ---------------------------------------------------------------
+SECRET = "okemu-usr-plaintext-Secret-7731"
+APP_SECRET = "app-secret-Plaintext-0042"
+
+
+def _register_ok_token():
+    from metrics.tokens import token_register
+
+    return token_register(user=None, network="ok", kind="user", secret=SECRET, label="Ключ OK",
+                          app_key="CBAFAKEKEY", app_secret=APP_SECRET, check=False)
+
+
+def tables_containing(text: str) -> list[str]:
+    """Every table of the database with a row whose text form contains ``text``."""
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE %s',
+                           [f"%{text}%"])
+            if cursor.fetchone()[0]:
+                found.append(table)
+    return found
+
+
+def test_network_tokens_leave_no_plaintext_anywhere_in_the_database(db):
+    token = _register_ok_token()
+    assert tables_containing(token.label) == ["metrics_networktoken"]  # the search works
+    assert tables_containing(SECRET) == [] and tables_containing(APP_SECRET) == []
+    assert tables_containing(SECRET[-4:]) == ["metrics_networktoken"]  # only the masked tail
+
+
+def test_a_key_rotation_reencrypts_every_token_and_the_old_key_can_go(db, settings):
+    from metrics.tokens import token_credential
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.TOKEN_ENCRYPTION_KEYS = [old]
+    token = _register_ok_token()
+    stored = token.secret_encrypted
+    settings.TOKEN_ENCRYPTION_KEYS = [new]
+    with pytest.raises(ValidationFailed, match="сменился ключ шифрования"):
+        token_credential(token)  # the old key really is needed before the rotation
+
+    settings.TOKEN_ENCRYPTION_KEYS = [new, old]
+    out = io.StringIO()
+    call_command("rotate_token_key", stdout=out)
+    assert "Перешифровано ключей: 1." in out.getvalue()
+
+    settings.TOKEN_ENCRYPTION_KEYS = [new]
+    token.refresh_from_db()
+    assert token.secret_encrypted != stored
+    credential = token_credential(token)
+    assert (credential.secret, credential.app_secret) == (SECRET, APP_SECRET)
+
+
+def test_a_new_secret_key_keeps_tokens_readable_and_duplicates_found(db, settings):
+    from metrics.tokens import secret_fingerprint, token_credential
+
+    settings.TOKEN_ENCRYPTION_KEYS = []  # the key derived from SECRET_KEY
+    settings.SECRET_KEY = "old-secret-key-" + "x" * 40
+    token = _register_ok_token()
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "new-secret-key-" + "y" * 40, [
+        settings.SECRET_KEY]
+    assert token_credential(token).secret == SECRET
+    call_command("rotate_token_key", stdout=io.StringIO())
+    settings.SECRET_KEY_FALLBACKS = []
+    token.refresh_from_db()
+    assert token_credential(token).secret == SECRET
+    assert token.fingerprint == secret_fingerprint("ok", SECRET)
+    with pytest.raises(ValidationFailed, match="уже зарегистрирован"):
+        _register_ok_token()
+
+
+def test_the_rotation_names_tokens_no_key_can_read(db, settings):
+    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    token = _register_ok_token()
+    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match=f"Ключи с id {token.pk} не расшифровываются"):
+        call_command("rotate_token_key", stdout=io.StringIO())
+
+
+def test_a_malformed_encryption_key_fails_the_system_check(settings):
+    from portal.security import check_token_encryption_keys
+
+    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), "not-a-fernet-key"]
+    problems = check_token_encryption_keys()
+    assert [p.id for p in problems] == ["portal.E001"]
+    assert "ключ № 2" in problems[0].msg
+
+
+def test_the_rotation_command_generates_a_usable_key():
+    out = io.StringIO()
+    call_command("rotate_token_key", "--generate", stdout=out)
+    Fernet(out.getvalue().strip().encode())  # raises if it is not a Fernet key

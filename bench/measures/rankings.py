@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import tracemalloc
+from collections.abc import Iterator
 
 import psycopg2
+from rest_framework.test import APIClient
 
 from bench.baseline_sql import SESSION_SQL, growth_params, growth_ranking_sql
 from bench.context import Context, dsn
@@ -16,17 +20,39 @@ def growth_query(start: dt.date, end: dt.date) -> str:
             f"&date_to={end.isoformat()}")
 
 
+def _get(client: APIClient, url: str) -> Iterator[bytes]:
+    """The answer's pieces (the JSON ranking streams), refused unless it is a 200."""
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"the ranking API answered {response.status_code}: "
+                           f"{response.getvalue()[:300]!r}")
+    return response.streaming_content if response.streaming else iter([response.content])
+
+
+def _read_through(client: APIClient, url: str) -> int:
+    """Read the whole answer as a server writing it out would, keeping none of it; its size."""
+    return sum(len(piece) for piece in _get(client, url))
+
+
+def _peak_python_mb(client: APIClient, url: str) -> float:
+    """Peak Python heap of one request read to the end (tracemalloc; not a timed run)."""
+    tracemalloc.start()
+    try:
+        _read_through(client, url)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
 def _ranking(context: Context, measure: str) -> list[Result]:
     start, end = context.scale.start, context.scale.end
     client, url = context.api_client(), growth_query(start, end)
-    answer = client.get(url)
-    if answer.status_code != 200:
-        raise RuntimeError(f"the ranking API answered {answer.status_code}: {answer.content!r}")
-    ranked = answer.json()["count"]
+    body = b"".join(_get(client, url))
+    ranked, answer_mb = json.loads(body)["count"], len(body) / 2**20
+    del body
 
     def portal() -> None:
-        response = client.get(url)
-        assert response.status_code == 200
+        _read_through(client, url)
 
     connection = psycopg2.connect(dsn())
     with connection.cursor() as cursor:
@@ -47,7 +73,8 @@ def _ranking(context: Context, measure: str) -> list[Result]:
         connection.close()
     result = time_ratio(measure, mine, base, limit=2)
     result.extra = {"ranked_rows": ranked, "sql_rows": rows, "client": "Django test client",
-                    "url": url}
+                    "url": url, "answer_mb": round(answer_mb, 1),
+                    "peak_python_mb": round(_peak_python_mb(client, url), 1)}
     return [result]
 
 

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -70,6 +71,12 @@ def read_registry_sheet(data: bytes) -> RegistrySheet:
             if found is not None:
                 header_row, columns = found
                 return RegistrySheet(sheet.title, columns, _read_rows(sheet, header_row, columns))
+    # Read-only sheets parse their XML lazily: a damaged part (a NUL written as "&#0;") only
+    # shows up while the rows are read.
+    except ParseError as exc:
+        raise ValidationFailed(
+            _("Файл .xlsx повреждён или не читается: %(error)s") % {"error": exc}
+        ) from exc
     finally:
         workbook.close()
     raise ValidationFailed(

@@ -141,7 +141,7 @@ def parse_link_token(token: str, column_network: Network) -> ParsedLink:
     """A link from a VK or OK column cell; bare names and numbers take the column's network."""
     text = token.strip().strip("\"'«»<>")
     host = "vk.com" if column_network == Network.VK else "ok.ru"
-    if text.isdigit():
+    if text.isdecimal():
         text = f"vk.com/club{text}" if column_network == Network.VK else f"ok.ru/group/{text}"
     elif _BARE_NAME.match(text) and "." not in text and not _is_vk_numeric(text):
         text = f"{host}/{text}"

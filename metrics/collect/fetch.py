@@ -3,21 +3,27 @@
 Nothing here writes the batch's results; ``runs.collection_batch_collect`` stores a
 ``BatchResult`` in one transaction. Token trouble is written at once (a dead token must not be
 tried by the next batch): an invalid token is disabled, a token out of daily quota rests, and the
-request goes on with the remaining tokens.
+request goes on with the remaining tokens. Posts live in ``posts.py``.
+
+Fetchers get ``Target``s, not model instances: a members run loads thousands of communities and
+needs four fields of each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.utils import timezone
 
 from institutions.choices import CommunityState, Network
 from institutions.models import Community
+from metrics.bulk import int_array
+from metrics.collect.credentials import Credential
 from metrics.collect.errors import (
     CommunityDeleted,
     CommunityError,
@@ -25,7 +31,7 @@ from metrics.collect.errors import (
     NetworkError,
     TokenError,
 )
-from metrics.collect.mapping import ok_stats_values, posts_values, vk_stats_values
+from metrics.collect.mapping import ok_stats_values, vk_stats_values
 from metrics.models import NetworkToken
 from metrics.ok.client import GROUPS_PER_CALL as OK_GROUPS_PER_CALL
 from metrics.ok.client import OkClient
@@ -34,13 +40,10 @@ from metrics.vk.client import (
     GROUPS_PER_CALL,
     VkClient,
     VkGroup,
-    VkPost,
     VkResolved,
-    VkWallPage,
     groups_by_id_call,
     resolve_call,
     stats_call,
-    wall_call,
 )
 from portal.lib.months import add_months
 
@@ -52,6 +55,44 @@ class NoUsableToken(NetworkError):
     """No registered token of the network can be used now."""
 
     code = "network_no_token"
+
+
+@dataclass(slots=True)
+class Target:
+    """What a fetcher needs of a community."""
+
+    pk: int
+    network_id: int | None
+    screen_name: str
+    title: str
+    is_verified: bool = False
+    state: str = ""
+
+    def changes(self, **fields: Any) -> dict[str, Any]:
+        """The fields whose value differs from what the registry holds: only they are written
+        (a field the target does not carry, like ``members_count``, always is)."""
+        return {name: value for name, value in fields.items()
+                if getattr(self, name, _UNKNOWN) != value}
+
+
+_UNKNOWN = object()
+TARGET_FIELDS = ("pk", "network_id", "screen_name", "title", "is_verified", "state")
+
+
+def targets_load(community_ids: Iterable[int]) -> list[Target]:
+    """The communities' targets, ordered by id (one query, no model instances).
+
+    On PostgreSQL the ids go as one array parameter: a members batch has thousands of them.
+    """
+    ids = list(community_ids)
+    if connection.vendor != "postgresql":
+        rows = Community.objects.filter(pk__in=ids).order_by("pk").values_list(*TARGET_FIELDS)
+        return [Target(*row) for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, network_id, screen_name, title, is_verified, state FROM "
+                       f"{connection.ops.quote_name(Community._meta.db_table)}"
+                       " WHERE id = ANY(%s::bigint[]) ORDER BY id", [int_array(ids)])
+        return [Target(*row) for row in cursor.fetchall()]
 
 
 @dataclass
@@ -73,11 +114,12 @@ class BatchResult:
     monthly: dict[int, dict[str, int]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     requests: int = 0
+    collected_at: dt.datetime = field(default_factory=timezone.now)
 
     def done(self, community_id: int, **fields: Any) -> None:
         self.outcomes[community_id] = Outcome("done")
         self.community_fields[community_id] = {
-            "last_collected_at": timezone.now(), "last_error": "", **fields}
+            "last_collected_at": self.collected_at, "last_error": "", **fields}
 
     def problem(self, community_id: int, *, key: str, message: str, skipped: bool = False,
                 **fields: Any) -> None:
@@ -85,7 +127,7 @@ class BatchResult:
         self.community_fields[community_id] = {"last_error": message[:300], **fields}
         self.errors[key] += 1
 
-    def community_failure(self, community: Community, exc: CommunityError) -> None:
+    def community_failure(self, community: Target, exc: CommunityError) -> None:
         """Closed and deleted communities are marked so later runs skip them."""
         state = {"closed": CommunityState.CLOSED, "deleted": CommunityState.DELETED}.get(exc.state)
         fields = {"state": state} if state else {}
@@ -106,12 +148,17 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 # --- tokens ---------------------------------------------------------------------------------------
-def _client(network: str, tokens: Iterable[NetworkToken]) -> VkClient | OkClient:
+def credentials_usable(network: str, tokens: Iterable[NetworkToken]) -> list[Credential]:
+    """The tokens' credentials; NoUsableToken when there are none."""
     credentials = [token_credential(t) for t in tokens]
     if not credentials:
         raise NoUsableToken(f"нет действующего ключа {NETWORK_NAMES[network]}", key="no_token")
+    return credentials
+
+
+def network_client(network: str, tokens: Iterable[NetworkToken]) -> VkClient | OkClient:
     cls = VkClient if network == Network.VK else OkClient
-    return cls(credentials=credentials)
+    return cls(credentials=credentials_usable(network, tokens))
 
 
 def token_trouble(exc: TokenError) -> None:
@@ -141,9 +188,9 @@ def guarded(client: VkClient | OkClient, result: BatchResult, call: Callable[[],
 
 
 # --- members --------------------------------------------------------------------------------------
-def vk_members(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+def vk_members(communities: list[Target], period: dt.date, result: BatchResult) -> None:
     """Members of VK communities: names resolved once, then 500 ids a call, 25 calls a request."""
-    client = _client(Network.VK, tokens_usable(network=Network.VK))
+    client = network_client(Network.VK, tokens_usable(network=Network.VK))
     try:
         _vk_resolve(client, [c for c in communities if not c.network_id], result)
         known = [c for c in communities if c.network_id]
@@ -157,7 +204,7 @@ def vk_members(communities: list[Community], period: dt.date, result: BatchResul
         _vk_member(community, groups.get(community.network_id), result)
 
 
-def _vk_resolve(client: VkClient, unresolved: list[Community], result: BatchResult) -> None:
+def _vk_resolve(client: VkClient, unresolved: list[Target], result: BatchResult) -> None:
     if not unresolved:
         return
     answers = guarded(client, result, lambda: client.run(
@@ -181,7 +228,7 @@ def _vk_resolve(client: VkClient, unresolved: list[Community], result: BatchResu
             result.community_fields[community.pk] = {"network_id": answer.object_id}
 
 
-def _vk_member(community: Community, group: VkGroup | None, result: BatchResult) -> None:
+def _vk_member(community: Target, group: VkGroup | None, result: BatchResult) -> None:
     if group is None:
         result.problem(community.pk, key="vk:missing", message="VK не вернул сообщество")
     elif group.state == "deleted" or group.members_count is None:
@@ -191,19 +238,19 @@ def _vk_member(community: Community, group: VkGroup | None, result: BatchResult)
     else:
         state = CommunityState.CLOSED if group.state == "closed" else CommunityState.ACTIVE
         extra = result.community_fields.get(community.pk, {})
-        result.done(community.pk, **extra, members_count=group.members_count,
-                    title=group.name[:300] or community.title,
-                    screen_name=group.screen_name[:100], is_verified=group.verified, state=state)
+        result.done(community.pk, **extra, **community.changes(
+            members_count=group.members_count, title=group.name[:300] or community.title,
+            screen_name=group.screen_name[:100], is_verified=group.verified, state=state))
         result.snapshots[community.pk] = group.members_count
 
 
-def ok_members(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+def ok_members(communities: list[Target], period: dt.date, result: BatchResult) -> None:
     """Members of OK groups, 100 a request; a group OK no longer returns was deleted."""
     known = [c for c in communities if c.network_id]
     for community in communities:
         if not community.network_id:
             result.problem(community.pk, key="ok:no_id", message="у группы OK не указан id")
-    client = _client(Network.OK, tokens_usable(network=Network.OK))
+    client = network_client(Network.OK, tokens_usable(network=Network.OK))
     groups = {}
     try:
         for chunk in chunked(known, OK_GROUPS_PER_CALL):
@@ -219,59 +266,15 @@ def ok_members(communities: list[Community], period: dt.date, result: BatchResul
                 "группа OK удалена или заблокирована", key="ok:missing"))
             continue
         state = CommunityState.CLOSED if group.private else CommunityState.ACTIVE
-        result.done(community.pk, members_count=group.members_count,
-                    title=group.name[:300] or community.title,
-                    screen_name=group.shortname[:100], state=state)
+        result.done(community.pk, **community.changes(
+            members_count=group.members_count, title=group.name[:300] or community.title,
+            screen_name=group.shortname[:100], state=state))
         if group.members_count is not None:
             result.snapshots[community.pk] = group.members_count
 
 
-# --- posts ----------------------------------------------------------------------------------------
-def vk_posts(communities: list[Community], period: dt.date, result: BatchResult) -> None:
-    """A month's posts: one wall.get per community (more only for busy walls), 25 a request."""
-    start, end = month_bounds(period)
-    targets = {c.pk: c for c in communities if c.network_id}
-    for community in communities:
-        if not community.network_id:
-            result.problem(community.pk, key="vk:no_id",
-                           message="у сообщества ещё нет id VK (дождитесь ежедневного сбора)")
-    client = _client(Network.VK, tokens_usable(network=Network.VK))
-    offsets = dict.fromkeys(targets, 0)
-    posts: dict[int, list[VkPost]] = defaultdict(list)
-    try:
-        while offsets:
-            order = list(offsets)
-            calls = [wall_call(targets[cid].network_id, offset=offsets[cid]) for cid in order]
-            answers = guarded(client, result, lambda calls=calls: client.run(calls))
-            offsets = _next_offsets(order, answers, offsets, posts, targets, result, start, end)
-    finally:
-        result.requests += client.requests_made
-    for cid in targets:
-        if cid not in result.outcomes:
-            result.monthly[cid] = posts_values(posts[cid])
-            result.done(cid)
-
-
-def _next_offsets(order: list[int], answers: list[Any], offsets: dict[int, int],
-                  posts: dict[int, list[VkPost]], targets: dict[int, Community],
-                  result: BatchResult, start: dt.datetime, end: dt.datetime) -> dict[int, int]:
-    """Keep the month's posts; page on while a wall may hold older posts of the month."""
-    following = {}
-    for cid, answer in zip(order, answers, strict=True):
-        if isinstance(answer, CommunityError):
-            result.community_failure(targets[cid], answer)
-            continue
-        page: VkWallPage = answer
-        posts[cid] += [p for p in page.posts if start <= p.date < end]
-        regular = [p for p in page.posts if not p.is_pinned]
-        fetched = offsets[cid] + len(page.posts)
-        if regular and regular[-1].date >= start and fetched < page.count:
-            following[cid] = fetched
-    return following
-
-
 # --- statistics -----------------------------------------------------------------------------------
-def _admin_tokens(network: str, communities: list[Community]) -> dict[int, NetworkToken]:
+def _admin_tokens(network: str, communities: list[Target]) -> dict[int, NetworkToken]:
     """For each community, a usable token that administers it (the lowest id, for batching)."""
     through = NetworkToken.communities.through
     usable = tokens_usable(network=network, for_stats=True).values("pk")
@@ -285,10 +288,10 @@ def _admin_tokens(network: str, communities: list[Community]) -> dict[int, Netwo
     return {cid: tokens[tid] for cid, tid in first.items()}
 
 
-def _stats_by_token(network: str, communities: list[Community], result: BatchResult
-                    ) -> dict[int, tuple[NetworkToken, list[Community]]]:
+def _stats_by_token(network: str, communities: list[Target], result: BatchResult
+                    ) -> dict[int, tuple[NetworkToken, list[Target]]]:
     admin = _admin_tokens(network, communities)
-    by_token: dict[int, tuple[NetworkToken, list[Community]]] = {}
+    by_token: dict[int, tuple[NetworkToken, list[Target]]] = {}
     for community in communities:
         token = admin.get(community.pk)
         if token is None or not community.network_id:
@@ -299,11 +302,11 @@ def _stats_by_token(network: str, communities: list[Community], result: BatchRes
     return by_token
 
 
-def vk_stats(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+def vk_stats(communities: list[Target], period: dt.date, result: BatchResult) -> None:
     """Monthly statistics with each community's admin token, 25 stats.get a request."""
     start, end = month_bounds(period)
     for token, group in _stats_by_token(Network.VK, communities, result).values():
-        client = _client(Network.VK, [token])
+        client = network_client(Network.VK, [token])
         calls = [stats_call(c.network_id, start=start, end=end) for c in group]
         try:
             answers = client.run(calls)
@@ -323,11 +326,11 @@ def vk_stats(communities: list[Community], period: dt.date, result: BatchResult)
                 result.done(community.pk)
 
 
-def ok_stats(communities: list[Community], period: dt.date, result: BatchResult) -> None:
+def ok_stats(communities: list[Target], period: dt.date, result: BatchResult) -> None:
     """Monthly statistics of OK groups, one group.getStatTrends each."""
     start, end = month_bounds(period)
     for token, group in _stats_by_token(Network.OK, communities, result).values():
-        client = _client(Network.OK, [token])
+        client = network_client(Network.OK, [token])
         try:
             for community in group:
                 try:
@@ -345,12 +348,3 @@ def ok_stats(communities: list[Community], period: dt.date, result: BatchResult)
                                    message=f"ключ администратора: {exc.message}")
         finally:
             result.requests += client.requests_made
-
-
-FETCHERS: dict[tuple[str, str], Callable[[list[Community], dt.date, BatchResult], None]] = {
-    ("members", Network.VK): vk_members,
-    ("members", Network.OK): ok_members,
-    ("posts", Network.VK): vk_posts,
-    ("stats", Network.VK): vk_stats,
-    ("stats", Network.OK): ok_stats,
-}

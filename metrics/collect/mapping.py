@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from metrics.choices import Indicator
-from metrics.ok.client import OkStats
+from metrics.ok.client import OkStats, OkTopic
 from metrics.vk.client import VkPost, VkStats
 
 
@@ -30,11 +31,14 @@ STATS_MAPPING = [
     FieldMapping(Indicator.REACH, "stats.get → reach.reach", "group.getStatTrends → reach"),
 ]
 POSTS_MAPPING = [
-    (Indicator.POSTS, "число записей сообщества за месяц (wall.get, filter=owner)"),
-    (Indicator.LIKES, "сумма likes.count записей месяца"),
-    (Indicator.REPOSTS, "сумма reposts.count"),
-    (Indicator.COMMENTS, "сумма comments.count"),
-    (Indicator.VIEWS, "сумма views.count"),
+    FieldMapping(Indicator.POSTS, "число записей сообщества за месяц (wall.get, filter=owner)",
+                 "число тем ленты группы за месяц (mediatopic.getTopics)"),
+    FieldMapping(Indicator.LIKES, "сумма likes.count записей месяца",
+                 "сумма like_summary.count тем месяца"),
+    FieldMapping(Indicator.REPOSTS, "сумма reposts.count", "сумма reshare_summary.count"),
+    FieldMapping(Indicator.COMMENTS, "сумма comments.count",
+                 "сумма discussion_summary.comments_count"),
+    FieldMapping(Indicator.VIEWS, "сумма views.count", "сумма views_count"),
 ]
 
 
@@ -63,8 +67,32 @@ def ok_stats_values(stats: OkStats) -> dict[str, int]:
     }
 
 
-def posts_values(posts: list[VkPost]) -> dict[str, int]:
-    """The month's post count and the sums of their counters."""
+@dataclass
+class PostTotals:
+    """A month's posts of one community, summed as its pages are read."""
+
+    posts: int = 0
+    likes: int = 0
+    reposts: int = 0
+    comments: int = 0
+    views: int = 0
+
+    def add(self, posts: int, likes: int, reposts: int, comments: int, views: int) -> None:
+        self.posts += posts
+        self.likes += likes
+        self.reposts += reposts
+        self.comments += comments
+        self.views += views
+
+    def values(self) -> dict[str, int]:
+        """The month's post count and the sums of their counters, as Table-1 values."""
+        return {Indicator.POSTS: self.posts, Indicator.LIKES: self.likes,
+                Indicator.REPOSTS: self.reposts, Indicator.COMMENTS: self.comments,
+                Indicator.VIEWS: self.views}
+
+
+def posts_values(posts: Sequence[VkPost | OkTopic]) -> dict[str, int]:
+    """The month's post count and the sums of their counters (VK posts or OK topics)."""
     return {
         Indicator.POSTS: len(posts),
         Indicator.LIKES: sum(p.likes for p in posts),

@@ -6,6 +6,11 @@ posts and stats: 25 communities = one ``execute``). A batch is collected by one 
 one transaction, so a worker killed mid-batch leaves nothing half-written and the batch is simply
 redone: snapshots and values are upserts on their natural keys, the batch's own counters are
 replaced, and the run's counters move by the difference.
+
+VK posts are the exception to "one task a batch": a busy wall needs more pages than its one
+``wall.get``, and only a stream across batches can fill every ``execute`` with 25 of them
+(``posts.WallStream``). So one task collects all of a posts run's open batches, taking each as
+the stream needs it and storing each, still in its own transaction, as soon as it is read.
 """
 
 from __future__ import annotations
@@ -13,27 +18,45 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from institutions.choices import CommunityState, Network
 from institutions.models import Community
-from metrics.choices import ValueSource
 from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState
 from metrics.collect.errors import NetworkError, TransientNetworkError
-from metrics.collect.fetch import FETCHERS, BatchResult, NoUsableToken, chunked
+from metrics.collect.fetch import (
+    BatchResult,
+    NoUsableToken,
+    chunked,
+    credentials_usable,
+    ok_members,
+    ok_stats,
+    targets_load,
+    vk_members,
+    vk_stats,
+)
+from metrics.collect.posts import StreamBatch, WallStream, ok_posts, vk_posts
+from metrics.collect.store import (
+    apart_pays,
+    record_values,
+    relaxed_commit,
+    started,
+    update_communities,
+    update_communities_apart,
+    upsert_snapshots,
+)
 from metrics.models import (
     CollectionBatch,
     CollectionRun,
     CollectionRunItem,
-    MemberSnapshot,
     NetworkToken,
 )
-from metrics.services import api_values_record, api_values_record_many
-from portal.errors import PortalError, ServiceUnavailable, ValidationFailed
+from metrics.tokens import tokens_usable
+from portal.errors import ServiceUnavailable, ValidationFailed
 from portal.lib.months import add_months
 
 log = logging.getLogger(__name__)
@@ -42,11 +65,20 @@ BATCH_SIZES = {
     (RunKind.MEMBERS, Network.VK): 12_500,
     (RunKind.MEMBERS, Network.OK): 1_000,
     (RunKind.POSTS, Network.VK): 25,
+    (RunKind.POSTS, Network.OK): 25,
     (RunKind.STATS, Network.VK): 25,
     (RunKind.STATS, Network.OK): 25,
 }
-COMMUNITY_FIELDS = ["network_id", "members_count", "title", "screen_name", "is_verified",
-                    "state", "last_collected_at", "last_error"]
+FETCHERS = {
+    (RunKind.MEMBERS, Network.VK): vk_members,
+    (RunKind.MEMBERS, Network.OK): ok_members,
+    (RunKind.POSTS, Network.VK): vk_posts,
+    (RunKind.POSTS, Network.OK): ok_posts,
+    (RunKind.STATS, Network.VK): vk_stats,
+    (RunKind.STATS, Network.OK): ok_stats,
+}
+#: Runs whose open batches one task collects as a single stream of requests.
+STREAMED = {(RunKind.POSTS, Network.VK)}
 QUEUE_DOWN = "Очередь задач недоступна: сбор не запущен, попробуйте позже."
 
 
@@ -77,8 +109,9 @@ def run_communities(*, kind: str, network: str) -> QuerySet[Community]:
 def collection_run_create(*, kind: str, network: str, period: dt.date | None = None,
                           user=None, batch_size: int | None = None) -> CollectionRun:
     """A run with its batches, not yet dispatched."""
+    relaxed_commit()
     if (kind, network) not in BATCH_SIZES:
-        raise ValidationFailed("Публикации собираются только из VK.")
+        raise ValidationFailed("Такой сбор не предусмотрен.")
     period = period or default_period(kind)
     if kind != RunKind.MEMBERS:
         period = period.replace(day=1)
@@ -109,7 +142,7 @@ def collection_run_start(*, kind: str, network: str, period: dt.date | None = No
 
 
 def collection_start_all(*, kinds: Sequence[str], user=None) -> list[CollectionRun]:
-    """One run per kind and network (VK and OK; posts from VK only)."""
+    """One run per kind and network (VK and OK)."""
     return [collection_run_start(kind=kind, network=network, user=user)
             for kind in kinds for network in (Network.VK, Network.OK)
             if (kind, network) in BATCH_SIZES]
@@ -127,14 +160,22 @@ def run_dispatch(*, run: CollectionRun) -> None:
         raise
 
 
+@transaction.atomic
 def collection_run_fan_out(*, run_id: int) -> list[int]:
     """Mark the run started and return the ids of batches still to collect."""
+    relaxed_commit()
     now = timezone.now()
     CollectionRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
     CollectionRun.objects.filter(pk=run_id).exclude(state=RunState.DONE).update(
         state=RunState.RUNNING, finished_at=None)
     return list(CollectionBatch.objects.filter(run_id=run_id).exclude(state=BatchState.DONE)
                 .order_by("index").values_list("pk", flat=True))
+
+
+def collection_run_streamed(*, run_id: int) -> bool:
+    """Whether one task collects the run's batches as a single stream (VK posts)."""
+    kind, network = CollectionRun.objects.values_list("kind", "network").get(pk=run_id)
+    return (kind, network) in STREAMED
 
 
 def collection_run_resume(*, run_id: int) -> CollectionRun:
@@ -154,13 +195,11 @@ def collection_batch_collect(*, batch_id: int) -> bool:
 
     Raises TransientNetworkError for the task to retry later; the requests it made are counted.
     """
-    claimed = CollectionBatch.objects.filter(pk=batch_id).exclude(
-        state=BatchState.DONE).update(state=BatchState.RUNNING, updated_at=timezone.now())
-    if not claimed:
+    if not _batch_claim(batch_id):
         return False
     batch = CollectionBatch.objects.select_related("run").get(pk=batch_id)
     run = batch.run
-    communities = list(Community.objects.filter(pk__in=batch.community_ids).order_by("pk"))
+    communities = targets_load(batch.community_ids)
     result = BatchResult()
     try:
         FETCHERS[(run.kind, run.network)](communities, run.period, result)
@@ -174,77 +213,77 @@ def collection_batch_collect(*, batch_id: int) -> bool:
         _batch_attempt(batch_id=batch_id, requests=result.requests, errors=result.errors,
                        message=exc.message)
         raise
-    _batch_store(batch_id=batch_id, communities=communities, result=result)
+    _batch_store(batch_id=batch_id, result=result, apart=apart_pays(result))
     collection_run_finish_if_complete(run_id=run.pk)
     return True
 
 
-def _record_values(run: CollectionRun, result: BatchResult) -> None:
-    """The batch's figures in a few bulk queries; community by community if one is refused."""
-    source = ValueSource.VK_API if run.network == Network.VK else ValueSource.OK_API
-    try:
-        with transaction.atomic():
-            api_values_record_many(month=run.period, values=result.monthly, source=source)
-        return
-    except PortalError:
-        pass  # find which community is refused, and keep the others' figures
-    for community_id, values in result.monthly.items():
-        try:
-            with transaction.atomic():
-                api_values_record(community_id=community_id, month=run.period, values=values,
-                                  source=source)
-        except PortalError as exc:
-            result.problem(community_id, key=exc.code, message=exc.message, skipped=True)
+def collection_batches_collect(*, batch_ids: Sequence[int]) -> int:
+    """Collect batches of one streamed run (VK posts) together; return how many it closed.
 
-
-def _upsert_snapshots(day: dt.date, snapshots: dict[int, int]) -> None:
-    MemberSnapshot.objects.bulk_create(
-        [MemberSnapshot(community_id=cid, date=day, members=n) for cid, n in snapshots.items()],
-        update_conflicts=True, unique_fields=["community", "date"],
-        update_fields=["members", "collected_at"], batch_size=2000,
-    )
-
-
-def _update_communities(communities: list[Community], result: BatchResult) -> None:
-    """Write what the network said about each community, grouped by the fields that change."""
-    groups: dict[tuple[str, ...], list[tuple]] = {}
-    for community in communities:
-        updates = result.community_fields.get(community.pk)
-        if updates:
-            names = tuple(f for f in COMMUNITY_FIELDS if f in updates)
-            groups.setdefault(names, []).append((community.pk, *(updates[f] for f in names)))
-    for names, rows in groups.items():
-        for chunk in chunked(rows, 500):
-            _update_from_values(names, chunk)
-
-
-def _update_from_values(names: tuple[str, ...], rows: Sequence[tuple]) -> None:
-    """One ``UPDATE … FROM (VALUES …)`` for many rows: bulk_update's CASE chains are far slower.
-
-    Values are adapted by the database driver; PostgreSQL gets explicit casts so a column of
-    NULLs still has its type. SQLite (the embedded demo, 3.33+) names VALUES columns columnN.
+    Each batch is claimed as the stream takes it and stored, in its own transaction, as soon as
+    its walls are read. A transient error ends the stream: the batches still open count the
+    attempt and the error is raised for the task to retry them (the closed ones stay closed).
+    With no usable token left, every batch not yet closed fails with that error.
     """
-    meta, vendor = Community._meta, connection.vendor
-    table = connection.ops.quote_name(meta.db_table)
-    fields = [meta.get_field(name) for name in names]
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(names) + 1)) + ")"] * len(rows))
-    if vendor == "postgresql":
-        aliases = ["id", *(f.column for f in fields)]
-        source = f"(VALUES {placeholders}) AS v({', '.join(aliases)})"
-        sets = ", ".join(f"{connection.ops.quote_name(f.column)} = CAST(v.{f.column} AS "
-                         f"{f.db_type(connection)})" for f in fields)
-        where = f"{table}.id = CAST(v.id AS bigint)"
-    else:
-        source = f"(VALUES {placeholders}) AS v"
-        sets = ", ".join(f"{connection.ops.quote_name(f.column)} = v.column{i + 2}"
-                         for i, f in enumerate(fields))
-        where = f"{table}.id = v.column1"
-    params = [
-        field.get_db_prep_value(value, connection) if field else value
-        for row in rows for field, value in zip([None, *fields], row, strict=True)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {sets} FROM {source} WHERE {where}", params)
+    first = CollectionBatch.objects.filter(pk__in=batch_ids).select_related("run").first()
+    if first is None:
+        return 0
+    run, results, stream = first.run, {}, None
+    closed = 0
+    try:
+        credentials = credentials_usable(run.network, tokens_usable(network=run.network))
+        stream = WallStream(period=run.period, credentials=credentials,
+                            batches=_claimed(batch_ids, results))
+        for batch_id in stream.completed():
+            _batch_store(batch_id=batch_id, result=results.pop(batch_id))
+            closed += 1
+    except NoUsableToken as exc:
+        return closed + collection_batches_fail(batch_ids=batch_ids, error=exc, results=results)
+    except TransientNetworkError as exc:
+        for batch_id in stream.open_batches() if stream else []:
+            result = results[batch_id]
+            if batch_id == stream.failed_batch:
+                result.errors[exc.key] += 1
+            _batch_attempt(batch_id=batch_id, requests=result.requests, errors=result.errors,
+                           message=exc.message)
+        raise
+    collection_run_finish_if_complete(run_id=run.pk)
+    return closed
+
+
+@transaction.atomic
+def _batch_claim(batch_id: int) -> bool:
+    """Mark a batch as being collected, unless it is done (a redelivered task)."""
+    relaxed_commit()
+    return bool(CollectionBatch.objects.filter(pk=batch_id).exclude(state=BatchState.DONE)
+                .update(state=BatchState.RUNNING, updated_at=timezone.now()))
+
+
+def _claimed(batch_ids: Sequence[int], results: dict[int, BatchResult]) -> Iterator[StreamBatch]:
+    """The batches still to collect, each claimed when the stream takes it."""
+    for batch_id in batch_ids:
+        if not _batch_claim(batch_id):
+            continue
+        community_ids = CollectionBatch.objects.values_list("community_ids", flat=True).get(
+            pk=batch_id)
+        results[batch_id] = BatchResult()
+        yield batch_id, targets_load(community_ids), results[batch_id]
+
+
+def collection_batches_fail(*, batch_ids: Sequence[int], error: NetworkError,
+                            results: dict[int, BatchResult] | None = None) -> int:
+    """Give up every batch of the list that is not done; return how many were given up.
+
+    ``results`` holds what was spent on batches already under way (their requests and errors).
+    """
+    open_ids = list(CollectionBatch.objects.filter(pk__in=batch_ids)
+                    .exclude(state=BatchState.DONE).order_by("index").values_list("pk", flat=True))
+    for batch_id in open_ids:
+        result = (results or {}).get(batch_id) or BatchResult()
+        collection_batch_fail(batch_id=batch_id, error=error, requests=result.requests,
+                              errors=result.errors + Counter({error.key: 1}))
+    return len(open_ids)
 
 
 def _replace_items(batch: CollectionBatch, result: BatchResult) -> None:
@@ -258,14 +297,26 @@ def _replace_items(batch: CollectionBatch, result: BatchResult) -> None:
 
 
 @transaction.atomic
-def _batch_store(*, batch_id: int, communities: list[Community], result: BatchResult) -> None:
+def _batch_store(*, batch_id: int, result: BatchResult, apart: bool = False) -> None:
+    """Store a batch in one transaction; ``apart``: its communities on a second connection.
+
+    The communities' rows are written apart, at the same time, only for big batches outside
+    any outer transaction (a second connection could not see its rows). They are committed
+    before the batch is: a batch is only done once its communities are written, and if the
+    batch fails after them it is redone and they are written again, unchanged.
+    """
+    relaxed_commit()
+    communities = started(update_communities_apart, result) if apart else None
     batch = CollectionBatch.objects.select_for_update().select_related("run").get(pk=batch_id)
     run = batch.run
     if run.kind == RunKind.MEMBERS:
-        _upsert_snapshots(run.period, result.snapshots)
+        upsert_snapshots(run.period, result.snapshots)
     else:
-        _record_values(run, result)
-    _update_communities(communities, result)
+        record_values(run, result)
+    if communities is None:
+        update_communities(result)
+    else:
+        communities.result()
     _replace_items(batch, result)
     counts = Counter(o.status for o in result.outcomes.values())
     _batch_close(batch, state=BatchState.DONE, done=counts["done"], failed=counts["failed"],
@@ -314,13 +365,16 @@ def collection_batch_fail(*, batch_id: int, error: NetworkError, requests: int =
     collection_run_finish_if_complete(run_id=batch.run_id)
 
 
+@transaction.atomic
 def collection_run_finish_if_complete(*, run_id: int) -> bool:
     """Finish the run when no batch is open; called after each batch's commit."""
+    relaxed_commit()
     open_batches = CollectionBatch.objects.filter(
         run_id=OuterRef("pk"), state__in=[BatchState.PENDING, BatchState.RUNNING])
-    failed_batches = CollectionBatch.objects.filter(run_id=run_id, state=BatchState.FAILED)
-    state = RunState.FAILED if failed_batches.exists() else RunState.DONE
-    message = failed_batches.values_list("message", flat=True).first() or ""
+    failure = (CollectionBatch.objects.filter(run_id=run_id, state=BatchState.FAILED)
+               .values_list("message", flat=True).first())
+    state = RunState.DONE if failure is None else RunState.FAILED
+    message = failure or ""
     finished = (CollectionRun.objects.filter(pk=run_id)
                 .filter(~Q(state__in=[RunState.DONE, RunState.FAILED]))
                 .filter(~Exists(open_batches))

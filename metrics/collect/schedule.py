@@ -23,6 +23,10 @@ DEFAULT_SCHEDULE = [
                   "metrics.tasks.collect_members_daily", "0", "3", "*"),
     ScheduleEntry("Сбор публикаций и статистики за прошлый месяц (2-го числа в 04:00)",
                   "metrics.tasks.collect_monthly", "0", "4", "2"),
+    ScheduleEntry("Участники на конец прошлого месяца в Таблицу 1 (1-го числа в 05:00)",
+                  "metrics.tasks.members_month_fill", "0", "5", "1"),
+    ScheduleEntry("Перезапуск пакетов сбора, потерянных упавшим обработчиком (каждые 15 минут)",
+                  "metrics.tasks.collection_recover_lost", "*/15", "*", "*"),
 ]
 
 

@@ -19,6 +19,11 @@ OK (3 requests a second; the application key must be one of ``OK_APPLICATIONS``,
 - ``okemu-…`` — any access token; ``okemu-adm-all-…`` and ``okemu-adm-<id>_<id>…-…``
   administer every group / the listed groups (group.getStatTrends works).
 
+Methods: VK ``groups.getById``, ``utils.resolveScreenName``, ``wall.get``, ``stats.get`` and
+``execute`` (the VKScript of ``vkscript.py``: variables, ``.field`` and ``@.field``, up to 25
+calls); OK ``group.getInfo``, ``group.getStatTrends`` and ``mediatopic.getTopics`` (a group's
+feed, paged by anchor).
+
 Data: see ``data.py`` (deterministic from the seed for any id). Faults: see ``faults.py``.
 """
 

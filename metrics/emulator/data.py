@@ -1,12 +1,15 @@
 """Deterministic data of the emulated networks: any id gives the same community for a seed.
 
-Members grow plausibly day by day; posts follow a weekly pattern per community (0–3 a day); a
+Members grow plausibly day by day; posts (VK wall posts, OK group topics) follow a weekly
+pattern per community (0–3 a day); a
 few communities are closed, deleted, banned or renamed by a fixed rule (``vk_fate``/``ok_fate``),
 which tests use to pick ids of each kind.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import re
@@ -118,37 +121,64 @@ def resolve_screen_name(seed: int, name: str) -> dict | list:
 
 
 # --- posts ---------------------------------------------------------------------------------------
-@lru_cache(maxsize=65_536)
-def _pattern(seed: int, gid: int) -> tuple[int, ...]:
-    return tuple(h(seed, "vk", "posts", gid, i) % 4 for i in range(7))
+# VK wall posts and OK group topics come from the same generator, keyed by the network: posts
+# follow a weekly pattern of 0–3 a day, ids count up from 1 (so a post's id is its position in
+# the wall's history), and some VK walls pin their first post.
+ONE_DAY = dt.timedelta(days=1)
+_UNIX_DAY = dt.date(1970, 1, 1).toordinal()
 
 
 @lru_cache(maxsize=65_536)
-def _created(seed: int, gid: int) -> dt.date:
-    return EPOCH + dt.timedelta(days=h(seed, "vk", "created", gid) % 1500)
+def _pattern(seed: int, gid: int, network: str = "vk") -> tuple[int, ...]:
+    return tuple(h(seed, network, "posts", gid, i) % 4 for i in range(7))
 
 
-def posts_on(seed: int, gid: int, day: dt.date) -> int:
-    return _pattern(seed, gid)[day.toordinal() % 7]
+@lru_cache(maxsize=65_536)
+def _created(seed: int, gid: int, network: str = "vk") -> dt.date:
+    return EPOCH + dt.timedelta(days=h(seed, network, "created", gid) % 1500)
+
+
+def posts_on(seed: int, gid: int, day: dt.date, network: str = "vk") -> int:
+    return _pattern(seed, gid, network)[day.toordinal() % 7]
 
 
 @lru_cache(maxsize=262_144)
-def posts_before(seed: int, gid: int, day: dt.date) -> int:
+def posts_before(seed: int, gid: int, day: dt.date, network: str = "vk") -> int:
     """How many posts the wall had before ``day`` (closed form over the weekly pattern)."""
-    created = _created(seed, gid)
+    created = _created(seed, gid, network)
     days = max(0, (day - created).days)
-    pattern = _pattern(seed, gid)
+    pattern = _pattern(seed, gid, network)
     start = created.toordinal()
     return days // 7 * sum(pattern) + sum(pattern[(start + k) % 7] for k in range(days % 7))
 
 
-def _post(seed: int, gid: int, day: dt.date, j: int, pinned: bool = False) -> dict:
-    post_id = posts_before(seed, gid, day) + j + 1
-    moment = dt.datetime.combine(day, dt.time(6 + 3 * j), tzinfo=dt.UTC)
-    roll = h(seed, "vk", "post", gid, post_id)
+def _moment(day: dt.date, j: int) -> int:
+    """Unix time of a day's ``j``-th post: 06:00, 09:00, 12:00 UTC."""
+    return (day.toordinal() - _UNIX_DAY) * 86_400 + (6 + 3 * j) * 3600
+
+
+_MASK = (1 << 64) - 1
+
+
+def _roll(seed: int, gid: int, post_id: int) -> int:
+    """A post's dice: a stable 64-bit mix of integers (splitmix64 steps).
+
+    Cheaper than ``h`` — a wall page is a hundred posts, and the emulator makes every one.
+    """
+    x = 0x9E3779B97F4A7C15
+    for n in (seed, gid, post_id):
+        x = ((x ^ n) * 0xBF58476D1CE4E5B9) & _MASK
+        x = ((x ^ (x >> 31)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 29)
+
+
+def _post(seed: int, gid: int, day: dt.date, j: int, pinned: bool = False,
+          post_id: int | None = None) -> dict:
+    post_id = post_id or posts_before(seed, gid, day) + j + 1
+    roll = _roll(seed, gid, post_id)
     likes = roll % 60
     post = {
-        "id": post_id, "owner_id": -gid, "from_id": -gid, "date": int(moment.timestamp()),
+        "id": post_id, "owner_id": -gid, "from_id": -gid, "date": _moment(day, j),
         "text": f"Новость №{post_id}", "likes": {"count": likes},
         "reposts": {"count": roll // 60 % 6}, "comments": {"count": roll // 360 % 9},
         "views": {"count": likes * 12 + roll // 3240 % 300},
@@ -167,16 +197,36 @@ def _first_post(seed: int, gid: int) -> dict | None:
     for _ in range(7):
         if posts_on(seed, gid, day):
             return _post(seed, gid, day, 0, pinned=True)
-        day += dt.timedelta(days=1)
+        day += ONE_DAY
     return None
 
 
-def _newest_first(seed: int, gid: int, today: dt.date) -> Iterator[dict]:
-    created, day = _created(seed, gid), today - dt.timedelta(days=1)
+def _newest_first(seed: int, gid: int, today: dt.date, *, skip: int = 0,
+                  exclude: int | None = None,
+                  network: str = "vk") -> Iterator[tuple[dt.date, int, int]]:
+    """``(day, j, id)`` of every post before today, newest first, after skipping ``skip``.
+
+    Whole days are skipped by their count, so a deep page costs what it returns. ``exclude`` (a
+    post id, the pinned one) is left out of the sequence. Ids count down from the newest.
+    """
+    created, day = _created(seed, gid, network), today - ONE_DAY
+    last = posts_before(seed, gid, today, network)  # the newest post's id
     while day >= created:
-        for j in reversed(range(posts_on(seed, gid, day))):
-            yield _post(seed, gid, day, j)
-        day -= dt.timedelta(days=1)
+        n = posts_on(seed, gid, day, network)
+        first = last - n + 1
+        holds_excluded = exclude is not None and first <= exclude <= last
+        if skip >= n and not holds_excluded:
+            skip -= n
+        else:
+            for j in reversed(range(n)):
+                if first + j == exclude:
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                yield day, j, first + j
+        last = first - 1
+        day -= ONE_DAY
 
 
 def wall(seed: int, gid: int, today: dt.date, *, offset: int, count: int) -> dict:
@@ -187,15 +237,11 @@ def wall(seed: int, gid: int, today: dt.date, *, offset: int, count: int) -> dic
     if pinned and offset == 0:
         items.append(pinned)
     skip = max(0, offset - (1 if pinned else 0))
-    for post in _newest_first(seed, gid, today):
+    for day, j, post_id in _newest_first(seed, gid, today, skip=skip,
+                                         exclude=pinned["id"] if pinned else None):
         if len(items) >= count:
             break
-        if pinned and post["id"] == pinned["id"]:
-            continue
-        if skip:
-            skip -= 1
-            continue
-        items.append(post)
+        items.append(_post(seed, gid, day, j, post_id=post_id))
     return {"count": total, "items": items}
 
 
@@ -204,7 +250,95 @@ def month_posts(seed: int, gid: int, month: dt.date) -> list[dict]:
     out, day = [], month
     while day.month == month.month:
         out += [_post(seed, gid, day, j) for j in range(posts_on(seed, gid, day))]
-        day += dt.timedelta(days=1)
+        day += ONE_DAY
+    return out
+
+
+def wall_pages(seed: int, gid: int, today: dt.date, month: dt.date, *, page: int = 100) -> int:
+    """How many ``wall.get`` pages a reader needs to count a month's posts of a VK wall.
+
+    The wall is newest first, so the reader pages down from the top until a page's oldest
+    regular post is older than the month (or the wall ends): with ``total`` posts, ``p`` pinned
+    (0 or 1) and ``before`` posts older than the month, that is ⌈min(total, total + p + 1 −
+    before) ÷ page⌉ pages, at least one. A closed or deleted wall answers its one call with an
+    error. Benchmarks take the minimum number of requests from this (tests check it against
+    paging the emulator's walls).
+    """
+    if vk_fate(seed, gid) in ("closed", "deleted", "banned"):
+        return 1
+    total = posts_before(seed, gid, today)
+    pinned = int(bool(total) and _has_pinned(seed, gid))
+    reach = min(total, total + pinned + 1 - posts_before(seed, gid, month.replace(day=1)))
+    return max(1, -(-reach // page))
+
+
+# --- OK group topics ------------------------------------------------------------------------------
+OK_TOPIC_FIELDS = {"media_topic.LIKE_SUMMARY": "like_summary",
+                   "media_topic.RESHARE_SUMMARY": "reshare_summary",
+                   "media_topic.DISCUSSION_SUMMARY": "discussion_summary",
+                   "media_topic.VIEWS_COUNT": "views_count"}
+
+
+def _ok_topic(seed: int, uid: int, day: dt.date, j: int) -> dict:
+    """A group topic (mediatopic) as mediatopic.getTopics describes it, every summary included."""
+    topic_id = posts_before(seed, uid, day, "ok") + j + 1
+    roll = h(seed, "ok", "topic", uid, topic_id)
+    likes = roll % 40
+    return {
+        "id": str(uid % 10**9 * 10**6 + topic_id), "created_ms": _moment(day, j) * 1000,
+        "author_ref": f"group:{uid}", "owner_ref": f"group:{uid}",
+        "media": [{"type": "text", "text": f"Новость группы №{topic_id}"}],
+        "like_summary": {"count": likes, "self": False},
+        "reshare_summary": {"count": roll // 40 % 5, "self": False},
+        "discussion_summary": {"comments_count": roll // 200 % 7},
+        "views_count": likes * 15 + roll // 1400 % 400,
+    }
+
+
+def ok_topics(seed: int, uid: int, today: dt.date, *, offset: int, count: int,
+              fields: set[str]) -> tuple[list[dict], bool]:
+    """A page of a group's topics, newest first, and whether older ones remain.
+
+    The summaries (likes, reshares, comments, views) are in a topic only when ``fields`` asks
+    for them (``media_topic.*`` asks for all), as OK answers.
+    """
+    wanted = set(OK_TOPIC_FIELDS.values()) if "media_topic.*" in fields else {
+        OK_TOPIC_FIELDS[f] for f in fields if f in OK_TOPIC_FIELDS}
+    topics = []
+    for day, j, _ in _newest_first(seed, uid, today, skip=offset, network="ok"):
+        if len(topics) >= count:
+            break
+        topic = _ok_topic(seed, uid, day, j)
+        topics.append({k: v for k, v in topic.items()
+                       if k not in OK_TOPIC_FIELDS.values() or k in wanted})
+    return topics, offset + len(topics) < posts_before(seed, uid, today, "ok")
+
+
+def offset_anchor(offset: int) -> str:
+    """OK's anchors are opaque strings; the emulator's carry the position in the feed."""
+    return base64.urlsafe_b64encode(f"feed:{offset}".encode()).decode().rstrip("=")
+
+
+def anchor_offset(anchor: str) -> int:
+    """The feed position of an anchor (0 for none); ValueError for one the emulator never gave."""
+    if not anchor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(anchor + "=" * (-len(anchor) % 4)).decode()
+        kind, offset = text.split(":")  # anything but two parts is a ValueError too
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError(anchor) from exc
+    if kind != "feed" or not offset.isdigit():
+        raise ValueError(anchor)
+    return int(offset)
+
+
+def ok_month_topics(seed: int, uid: int, month: dt.date) -> list[dict]:
+    """Every topic of a month of an OK group (tests compare the collected sums with this)."""
+    out, day = [], month
+    while day.month == month.month:
+        out += [_ok_topic(seed, uid, day, j) for j in range(posts_on(seed, uid, day, "ok"))]
+        day += ONE_DAY
     return out
 
 

@@ -1,7 +1,8 @@
 """A threaded HTTP server that answers like VK's and OK's APIs, limits and errors included.
 
 VK: ``POST|GET /method/<name>`` (groups.getById, utils.resolveScreenName, wall.get, stats.get,
-execute). OK: ``POST|GET /fb.do`` (group.getInfo, group.getStatTrends), signed as OK signs.
+execute). OK: ``POST|GET /fb.do`` (group.getInfo, group.getStatTrends, mediatopic.getTopics),
+signed as OK signs.
 Control: ``GET /_emulator/stats`` (counters), ``POST /_emulator/reset`` (counters, windows, daily
 quotas and faults back to the start), ``GET|POST /_emulator/faults`` (see faults.py; JSON body
 ``{"spec": "...", "daily_limits": {"wall.get": 10}, "today": "2026-03-02", "clear": true}``).
@@ -25,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from metrics.emulator import data
+from metrics.emulator import data, vkscript
 from metrics.emulator.faults import Fault, parse_spec
 from metrics.ok.client import signature
 
@@ -34,7 +35,9 @@ EXECUTE_MAX_CALLS = 25
 DEFAULT_DAILY_LIMITS = {
     "groups.getById": 100_000, "utils.resolveScreenName": 10_000, "wall.get": 10_000,
     "stats.get": 5_000, "group.getInfo": 100_000, "group.getStatTrends": 5_000,
+    "mediatopic.getTopics": 10_000,
 }
+OK_TOPICS_MAX = 100
 OK_APPLICATIONS = {"CBAEMULATOR": "emulator-secret"}
 VK_MESSAGES = {
     3: "Unknown method passed", 5: "User authorization failed: invalid access_token (4).",
@@ -96,39 +99,6 @@ def token_info(network: str, token: str) -> TokenInfo | None:
     return TokenInfo(token, rate)
 
 
-def parse_script(code: str) -> tuple[list[tuple[str, dict]], bool]:
-    """The VKScript we accept: ``return API.m({...});`` or ``return [API.m({...}), ...];``.
-
-    Returns the calls and whether the script returns a list.
-    """
-    body = code.strip().rstrip(";").strip()
-    if not body.startswith("return"):
-        raise ApiFailure(12, VK_MESSAGES[12])
-    body = body[len("return"):].strip()
-    is_list = body.startswith("[") and body.endswith("]")
-    if is_list:
-        body = body[1:-1]
-    calls, i, decoder = [], 0, json.JSONDecoder()
-    call = re.compile(r"\s*,?\s*API\.([A-Za-z]+\.[A-Za-z]+)\(\s*")
-    while i < len(body.rstrip()):
-        match = call.match(body, i)
-        if not match:
-            raise ApiFailure(12, VK_MESSAGES[12])
-        i = match.end()
-        params: dict = {}
-        if body[i:i + 1] == "{":
-            try:
-                params, i = decoder.raw_decode(body, i)
-            except ValueError as exc:
-                raise ApiFailure(12, VK_MESSAGES[12]) from exc
-        closing = re.compile(r"\s*\)").match(body, i)
-        if not closing:
-            raise ApiFailure(12, VK_MESSAGES[12])
-        i = closing.end()
-        calls.append((match.group(1), params))
-    return calls, is_list
-
-
 def _ids(text: Any, *, limit: int) -> list[int]:
     parts = [p for p in str(text or "").split(",") if p.strip()]
     if len(parts) > limit:
@@ -185,6 +155,7 @@ class Emulator:
     def stats(self) -> dict:
         with self.lock:
             return {
+                "seed": self.seed, "today": self.today().isoformat(),
                 "requests": self.counters["requests"], "by_network": {
                     "vk": self.counters["vk"], "ok": self.counters["ok"]},
                 "by_method": dict(self.by_method), "inner_calls": dict(self.inner_calls),
@@ -304,24 +275,28 @@ class Emulator:
         return [data.vk_stats(self.seed, gid, start, end)]
 
     def vk_execute(self, info: TokenInfo, params: dict) -> dict:
-        calls, is_list = parse_script(str(params.get("code", "")))
-        if len(calls) > EXECUTE_MAX_CALLS:
-            raise ApiFailure(13, VK_MESSAGES[13])
-        results, errors = [], []
-        for method, call_params in calls:
+        """Run the request's VKScript (see vkscript.py); failed calls are ``false`` in place."""
+        errors: list[dict] = []
+
+        def call(method: str, call_params: dict) -> Any:
             with self.lock:
                 self.inner_calls[method] += 1
             try:
                 fault = self.fault_for(method, inside_execute=True)
                 if fault:
                     raise ApiFailure(fault.code, VK_MESSAGES.get(fault.code, "Injected fault"))
-                results.append(self.vk_call(info, method, call_params))
+                return self.vk_call(info, method, call_params)
             except ApiFailure as failure:
                 self.record_error(f"vk:{failure.code}")
-                results.append(False)
                 errors.append({"method": method, "error_code": failure.code,
                                "error_msg": failure.message})
-        answer: dict[str, Any] = {"response": results if is_list else results[0]}
+                return False
+
+        try:
+            response = vkscript.run(str(params.get("code", "")), call)
+        except vkscript.ScriptError as exc:
+            raise ApiFailure(exc.code, VK_MESSAGES[exc.code]) from exc
+        answer: dict[str, Any] = {"response": response}
         if errors:
             answer["execute_errors"] = errors
         return answer
@@ -425,10 +400,7 @@ class Handler(BaseHTTPRequestHandler):
         emu.count("vk", method, token)
         inner: frozenset[str] = frozenset()
         if method == "execute":
-            try:
-                inner = frozenset(m for m, _ in parse_script(str(params.get("code", "")))[0])
-            except ApiFailure:
-                inner = frozenset()
+            inner = frozenset(vkscript.methods(str(params.get("code", ""))))
         answered, code = self._apply_fault(emu.fault_for(method, inner=inner))
         if answered:
             return
@@ -502,7 +474,33 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiFailure(10, OK_MESSAGES[10])
             fields = [f for f in str(params.get("fields", "")).split(",") if f]
             return data.ok_stat_trends(emu.seed, gid, start, end, fields)
+        if method == "mediatopic.getTopics":
+            return self._ok_topics(params)
         raise ApiFailure(3, OK_MESSAGES[3])
+
+    def _ok_topics(self, params: dict) -> dict:
+        """A group's feed, newest first, paged by an opaque anchor (direction FORWARD: older)."""
+        emu = self.emulator
+        try:
+            gid, count = int(params["gid"]), int(params.get("count") or 10)
+        except (KeyError, ValueError) as exc:
+            raise ApiFailure(100, OK_MESSAGES[100]) from exc
+        if not 1 <= count <= OK_TOPICS_MAX or params.get("direction", "FORWARD") != "FORWARD":
+            raise ApiFailure(100, f"{OK_MESSAGES[100]}: count or direction")
+        fate = data.ok_fate(emu.seed, gid)
+        if fate in ("deleted", "banned"):
+            raise ApiFailure(300, OK_MESSAGES[300])
+        if fate == "closed":
+            raise ApiFailure(10, OK_MESSAGES[10])
+        try:
+            offset = data.anchor_offset(params.get("anchor", ""))
+        except ValueError as exc:
+            raise ApiFailure(100, f"{OK_MESSAGES[100]}: anchor") from exc
+        fields = {f.strip() for f in str(params.get("fields", "")).split(",")}
+        topics, more = data.ok_topics(emu.seed, gid, emu.today(), offset=offset, count=count,
+                                      fields=fields)
+        return {"media_topics": topics, "anchor": data.offset_anchor(offset + len(topics)),
+                "has_more": more}
 
 
 def make_server(*, host: str = "127.0.0.1", port: int, seed: int = 1, faults: str = "",

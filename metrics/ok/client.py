@@ -5,6 +5,11 @@ Every request carries ``application_key``, ``method``, ``format=json``, ``access
 and ``sig``, concatenated without separators) followed by
 ``md5(access_token + application_secret_key)``. Errors come as
 ``{"error_code", "error_msg", "error_data"}`` and are raised as the portal's error types.
+
+A group's posts are its feed of topics: ``mediatopic.getTopics`` (``gid``, ``count``, ``fields``),
+newest first, each page ending with an opaque ``anchor`` for the next one (``direction=FORWARD``)
+and ``has_more``. The counters are in the summaries the ``fields`` ask for: ``like_summary.count``,
+``reshare_summary.count``, ``discussion_summary.comments_count`` and ``views_count``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ from metrics.ratelimit import RateLimiter, get_limiter
 GROUPS_PER_CALL = 100
 GROUP_FIELDS = "uid,name,shortname,members_count,private"
 STAT_FIELDS = ("page_visits", "reach", "content_opens", "likes", "comments", "reshares")
+TOPICS_PAGE = 100
+TOPIC_FIELDS = ("media_topic.ID,media_topic.CREATED_MS,media_topic.LIKE_SUMMARY,"
+                "media_topic.RESHARE_SUMMARY,media_topic.DISCUSSION_SUMMARY,"
+                "media_topic.VIEWS_COUNT")
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,40 @@ class OkStats:
     likes: int
     comments: int
     reshares: int
+
+
+@dataclass(frozen=True)
+class OkTopic:
+    """One topic (post) of a group's feed with its counters, named as VK's posts are."""
+
+    id: str
+    date: dt.datetime
+    likes: int
+    reposts: int
+    comments: int
+    views: int
+
+
+@dataclass(frozen=True)
+class OkTopicPage:
+    """A page of mediatopic.getTopics: topics newest first, the anchor of the next page."""
+
+    topics: list[OkTopic]
+    anchor: str
+    has_more: bool
+
+
+def _count(summary: Any, name: str = "count") -> int:
+    return int((summary or {}).get(name, 0) or 0)
+
+
+def parse_topic(raw: dict[str, Any]) -> OkTopic:
+    return OkTopic(
+        id=str(raw["id"]), date=dt.datetime.fromtimestamp(int(raw["created_ms"]) / 1000, tz=dt.UTC),
+        likes=_count(raw.get("like_summary")), reposts=_count(raw.get("reshare_summary")),
+        comments=_count(raw.get("discussion_summary"), "comments_count"),
+        views=int(raw.get("views_count") or 0),
+    )
 
 
 def signature(params: dict[str, Any], *, access_token: str, secret_key: str) -> str:
@@ -173,6 +216,20 @@ class OkClient:
                         shortname=g.get("shortname", ""),
                         members_count=g.get("members_count"), private=bool(g.get("private")))
                 for g in answer]
+
+    def group_topics(self, gid: int, *, anchor: str = "",
+                     count: int = TOPICS_PAGE) -> OkTopicPage:
+        """One page of a group's feed (``anchor``: where the previous page ended)."""
+        params: dict[str, Any] = {"gid": gid, "count": count, "fields": TOPIC_FIELDS}
+        if anchor:
+            params |= {"anchor": anchor, "direction": "FORWARD"}
+        answer = self.request("mediatopic.getTopics", params)
+        try:
+            topics = [parse_topic(t) for t in answer.get("media_topics") or []]
+            return OkTopicPage(topics=topics, anchor=str(answer.get("anchor") or ""),
+                               has_more=bool(answer.get("has_more")))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise TransientNetworkError("ответ OK повреждён", key="bad_json") from exc
 
     def group_stats(self, gid: int, *, start: dt.datetime, end: dt.datetime) -> OkStats:
         """group.getStatTrends over [start, end), summed per field (admin tokens only)."""

@@ -6,7 +6,10 @@ emulator can stand in. vk-api's own per-process delay and its sleep-and-retry on
 the shared limiter (metrics.ratelimit) paces every request, and errors go up as the portal's types.
 
 Calls are described as ``VkCall`` (method, params, parser) so the same call runs alone or inside
-``execute`` (up to 25 per request). Results are typed dataclasses; a call that failed for one
+``execute`` (up to 25 per request). Inside ``execute`` a call may return only the fields it needs
+(``VkCall.project``): a page of ``wall.get`` comes back as columns — ids, dates, counters —
+instead of whole posts with their texts and attachments, a fraction of the JSON to build, send and
+parse. Results are typed dataclasses; a call that failed for one
 community comes back as its ``CommunityError`` in place of the result, while errors of the token or
 the network are raised for the whole request.
 """
@@ -85,10 +88,52 @@ class VkPost:
 
 @dataclass(frozen=True)
 class VkWallPage:
-    """A page of wall.get: the wall's total post count and up to 100 posts, newest first."""
+    """A page of wall.get: the wall's total post count and up to 100 posts, newest first.
+
+    The posts are kept as columns (unix dates, pinned flags, counters): a run reads a quarter
+    of a million posts only to count and sum them, and an object per post would cost more than
+    the rest of reading them.
+    """
 
     count: int
-    posts: list[VkPost]
+    dates: list[int]
+    pinned: list[bool]
+    likes: list[int]
+    reposts: list[int]
+    comments: list[int]
+    views: list[int]
+
+    @property
+    def size(self) -> int:
+        return len(self.dates)
+
+    @property
+    def posts(self) -> list[VkPost]:
+        """The page as post objects (for callers that want one post at a time)."""
+        return [VkPost(id=0, date=dt.datetime.fromtimestamp(date, tz=dt.UTC), likes=likes,
+                       reposts=reposts, comments=comments, views=views, is_pinned=pinned)
+                for date, pinned, likes, reposts, comments, views in zip(
+                    self.dates, self.pinned, self.likes, self.reposts, self.comments,
+                    self.views, strict=True)]
+
+    def oldest_regular(self) -> int | None:
+        """The date of the page's oldest post that is not pinned (None: there is none)."""
+        for date, pinned in zip(reversed(self.dates), reversed(self.pinned), strict=True):
+            if not pinned:
+                return date
+        return None
+
+    def totals(self, start: int, end: int) -> tuple[int, int, int, int, int]:
+        """Posts, likes, reposts, comments and views of the page's posts in [start, end)."""
+        posts = likes = reposts = comments = views = 0
+        for i, date in enumerate(self.dates):
+            if start <= date < end:
+                posts += 1
+                likes += self.likes[i]
+                reposts += self.reposts[i]
+                comments += self.comments[i]
+                views += self.views[i]
+        return posts, likes, reposts, comments, views
 
 
 @dataclass(frozen=True)
@@ -118,14 +163,35 @@ class VkStats:
 
 @dataclass(frozen=True)
 class VkCall:
-    """One API method call, runnable alone or inside execute."""
+    """One API method call, runnable alone or inside execute.
+
+    ``project`` (name, VKScript path) pairs say what to return of the answer inside
+    ``execute``, read by ``parse_projected``; a failed call then comes back with a ``null``
+    first field.
+    """
 
     method: str
     params: dict[str, Any]
     parse: Callable[[Any], Any]
+    project: tuple[tuple[str, str], ...] = ()
+    parse_projected: Callable[[Any], Any] | None = None
 
     def script(self) -> str:
         return f"API.{self.method}({json.dumps(self.params, ensure_ascii=False)})"
+
+    def projection(self, var: str) -> str:
+        """The VKScript object of the projected fields of variable ``var``."""
+        return "{" + ",".join(f'"{name}":{var}{path}' for name, path in self.project) + "}"
+
+    def failed(self, result: Any) -> bool:
+        if result is False:
+            return True
+        return bool(self.project) and (not isinstance(result, dict)
+                                       or result.get(self.project[0][0]) is None)
+
+    def read(self, result: Any) -> Any:
+        return self.parse_projected(result) if self.project and self.parse_projected \
+            else self.parse(result)
 
 
 # --- parsers --------------------------------------------------------------------------------------
@@ -155,7 +221,34 @@ def _post(raw: dict[str, Any]) -> VkPost:
 
 
 def parse_wall(raw: Any) -> VkWallPage:
-    return VkWallPage(count=int(raw.get("count", 0)), posts=[_post(p) for p in raw["items"]])
+    posts = [_post(p) for p in raw["items"]]
+    return VkWallPage(
+        count=int(raw.get("count", 0)), dates=[int(p.date.timestamp()) for p in posts],
+        pinned=[p.is_pinned for p in posts], likes=[p.likes for p in posts],
+        reposts=[p.reposts for p in posts], comments=[p.comments for p in posts],
+        views=[p.views for p in posts])
+
+
+#: What a wall page returns inside execute: the wall's count and its posts as columns.
+WALL_COLUMNS = (("count", ".count"), ("date", ".items@.date"), ("pinned", ".items@.is_pinned"),
+                ("likes", ".items@.likes@.count"), ("reposts", ".items@.reposts@.count"),
+                ("comments", ".items@.comments@.count"), ("views", ".items@.views@.count"))
+
+
+def parse_wall_columns(raw: Any) -> VkWallPage:
+    """A wall page from its projected columns (``WALL_COLUMNS``); a missing counter is 0."""
+    def numbers(name: str) -> list[int]:
+        return [int(n or 0) for n in raw.get(name) or []]
+
+    dates = numbers("date")
+    page = VkWallPage(count=int(raw["count"]), dates=dates,
+                      pinned=[bool(p) for p in raw.get("pinned") or []], likes=numbers("likes"),
+                      reposts=numbers("reposts"), comments=numbers("comments"),
+                      views=numbers("views"))
+    if any(len(column) != len(dates) for column in (page.pinned, page.likes, page.reposts,
+                                                     page.comments, page.views)):
+        raise ValueError("wall columns of different lengths")
+    return page
 
 
 def parse_resolved(raw: Any) -> VkResolved | None:
@@ -199,7 +292,7 @@ def resolve_call(screen_name: str) -> VkCall:
 
 def wall_call(group_id: int, *, offset: int = 0, count: int = WALL_PAGE) -> VkCall:
     params = {"owner_id": -group_id, "offset": offset, "count": count, "filter": "owner"}
-    return VkCall("wall.get", params, parse_wall)
+    return VkCall("wall.get", params, parse_wall, WALL_COLUMNS, parse_wall_columns)
 
 
 def stats_call(group_id: int, *, start: dt.datetime, end: dt.datetime) -> VkCall:
@@ -208,6 +301,16 @@ def stats_call(group_id: int, *, start: dt.datetime, end: dt.datetime) -> VkCall
         "timestamp_to": int(end.timestamp()), "interval": "month", "intervals_count": 1,
     }
     return VkCall("stats.get", params, parse_stats)
+
+
+def execute_code(calls: Sequence[VkCall]) -> str:
+    """The VKScript of an ``execute``: the calls' answers in order, projected where asked."""
+    if not any(call.project for call in calls):
+        return "return [" + ",".join(call.script() for call in calls) + "];"
+    assigned = "".join(f"var r{i}={call.script()};" for i, call in enumerate(calls))
+    answers = ",".join(call.projection(f"r{i}") if call.project else f"r{i}"
+                       for i, call in enumerate(calls))
+    return f"{assigned}return [{answers}];"
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -291,9 +394,11 @@ class VkClient:
         limiter: RateLimiter | None = None,
         base_url: str | None = None,
         timeout: float | None = None,
+        pace: Callable[[], None] | None = None,
     ) -> None:
         self.credentials = list(credentials)
         self.limiter = limiter or get_limiter()
+        self.pace = pace  # called with a slot held, right before sending (see posts.WallStream)
         base = base_url or settings.VK_API_BASE_URL
         self.adapter = _BaseUrlAdapter(base_url=base.rstrip("/") + "/",
                                        timeout=timeout or settings.NETWORK_TIMEOUT_SECONDS)
@@ -317,6 +422,8 @@ class VkClient:
             raise TokenInvalid("нет действующего токена VK", key="no_token")
         keys = [c.limit_key for c in self.credentials]
         with self.limiter.slot(keys) as slot:
+            if self.pace:
+                self.pace()
             credential = self.credentials[slot.index]
             self.requests_made += 1
             self.last_token_id = credential.token_id
@@ -349,8 +456,7 @@ class VkClient:
         """One ``execute`` request of up to 25 calls; per-call failures come back in place."""
         if len(calls) > EXECUTE_MAX_CALLS:
             raise ValueError(f"execute takes at most {EXECUTE_MAX_CALLS} calls")
-        code = "return [" + ",".join(call.script() for call in calls) + "];"
-        answer = self.request("execute", {"code": code}, raw=True)
+        answer = self.request("execute", {"code": execute_code(calls)}, raw=True)
         try:
             results, errors = answer["response"], list(answer.get("execute_errors", []))
         except (KeyError, TypeError) as exc:
@@ -359,8 +465,11 @@ class VkClient:
                 zip(calls, results, strict=True)]
 
     def _one_result(self, call: VkCall, result: Any, errors: list[dict[str, Any]]) -> Any:
-        if result is not False:
-            return call.parse(result)
+        if not call.failed(result):
+            try:
+                return call.read(result)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise TransientNetworkError("ответ VK повреждён", key="bad_json") from exc
         error = errors.pop(0) if errors else {"error_code": 1, "error_msg": "unknown"}
         exc = vk_error(int(error["error_code"]), error.get("error_msg", ""), method=call.method,
                        token_id=None)

@@ -6,8 +6,10 @@ The same parameters as the pages (one form parses both). JSON by default; ``?for
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
@@ -36,6 +38,7 @@ from reports.rankings import (
     LEAGUES,
     METRIC_CHOICES,
     RANKING_METHOD_NOTE,
+    RankingJson,
     RankingParams,
     params_without_top,
     ranking_explain_place,
@@ -45,6 +48,9 @@ from reports.rankings import (
     ranking_stream_for_user,
 )
 from reports.summaries import METHOD_NOTES, TerritorySummary, territory_summary
+
+# Ranked rows per piece of a streamed JSON ranking (≈ 0.5 MB).
+JSON_CHUNK_ROWS = 1000
 
 
 class _FileRenderer(BaseRenderer):
@@ -146,14 +152,23 @@ def _metric_json(params: RankingParams) -> dict[str, Any]:
                         for lg in LEAGUES]}
 
 
-def json_with_rows(head: dict[str, Any], rows: list[str],
-                   missing: list[dict[str, Any]]) -> HttpResponse:
-    """``head`` plus ``results`` (rows already JSON text, written by the database) and
-    ``missing``, without decoding and re-encoding thousands of rows."""
+def json_streamed(head: dict[str, Any], ranking: RankingJson) -> Iterator[bytes]:
+    """``head`` plus ``results`` and ``missing`` as one JSON object, a piece at a time.
+
+    The ranked rows are JSON texts written by the database; they pass through
+    ``JSON_CHUNK_ROWS`` at a time, never decoded nor all held, so a country's ranking streams
+    in flat memory.
+    """
     dump = lambda value: json.dumps(value, ensure_ascii=False, default=str)  # noqa: E731
-    body = (dump(head)[:-1] + ', "results": [' + ", ".join(rows) + '], "missing": '
-            + dump(missing) + "}")
-    return HttpResponse(body.encode(), content_type="application/json")
+    try:
+        yield (dump(head)[:-1] + ', "results": [').encode()
+        rows, separator = ranking.ranked(), ""
+        while piece := list(itertools.islice(rows, JSON_CHUNK_ROWS)):
+            yield (separator + ", ".join(piece)).encode()
+            separator = ", "
+        yield ('], "missing": ' + dump(ranking.missing()) + "}").encode()
+    finally:
+        ranking.close()
 
 
 def file_response(request: Request, *, metric: str, rows: Any, missing: Any,
@@ -193,8 +208,9 @@ class RankingViewSet(viewsets.ViewSet):
                                params=params)
         head = {"params": params.as_json(), "metric": _metric_json(params),
                 "notes": ranking_notes(params), "data_as_of": ranking.data_as_of,
-                "count": len(ranking.ranked)}
-        return json_with_rows(head, ranking.ranked, ranking.missing)
+                "count": ranking.count}
+        return StreamingHttpResponse(json_streamed(head, ranking),
+                                     content_type="application/json")
 
     @extend_schema(
         parameters=[OpenApiParameter("community", int, required=True,

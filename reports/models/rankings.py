@@ -86,6 +86,7 @@ class ExportState(models.TextChoices):
     RUNNING = "running", "выполняется"
     DONE = "done", "готово"
     FAILED = "failed", "ошибка"
+    EXPIRED = "expired", "файл удалён: срок хранения истёк"
 
 
 class ExportJobQuerySet(models.QuerySet):
@@ -139,4 +140,4 @@ class ExportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.state in (ExportState.DONE, ExportState.FAILED)
+        return self.state in (ExportState.DONE, ExportState.FAILED, ExportState.EXPIRED)

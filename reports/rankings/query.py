@@ -168,7 +168,9 @@ def ranking_sql(
     ``lateral`` (default: on PostgreSQL) looks members up with LATERAL joins that fetch date and
     figure in one probe; otherwise correlated subqueries in a materialised CTE do it (SQLite).
     ``text_dates`` returns dates as ISO text (what JSON needs; SQLite always does).
-    ``as_json`` returns (apart, institution_active, row as JSON text, data as of) per row.
+    ``as_json`` returns (apart, institution_active, row as JSON text, data as of, ranked count)
+    per row: the last two are window aggregates, so the first row already tells a streamed
+    answer its head.
     """
     if lateral is None:
         lateral = connection.vendor == "postgresql"
@@ -230,11 +232,20 @@ def ranking_sql(
         top = " WHERE place IS NULL OR place <= %s"
         sql_params.append(params.top)
     columns = _output_columns(params, text_dates or as_json)
-    select = (f"value IS NULL, institution_active, {_json_object(columns)}, "
-              f"MAX(CASE WHEN value IS NOT NULL THEN {_text_date('end_date', True)} END) "
-              "OVER ()" if as_json else _select_list(columns))
-    sql = (f"WITH {', '.join(ctes)} SELECT {select} "
-           f"FROM ranked{top} ORDER BY value IS NULL, value DESC, id")
+    if not as_json:
+        sql = (f"WITH {', '.join(ctes)} SELECT {_select_list(columns)} "
+               f"FROM ranked{top} ORDER BY value IS NULL, value DESC, id")
+        return sql, sql_params
+    # The head's figures and the order come from the narrow rows; the JSON texts are written
+    # last, so no window buffers them and no sort moves them.
+    ctes.append(
+        "shown AS (SELECT ranked.*, value IS NULL AS apart, COUNT(value) OVER () AS ranked_count,"
+        " MAX(CASE WHEN value IS NOT NULL THEN end_date END) OVER () AS latest "
+        f"FROM ranked{top} ORDER BY apart, value DESC, id)"
+    )
+    sql = (f"WITH {', '.join(ctes)} SELECT apart, institution_active, "
+           f"{_json_object(columns)}, {_text_date('latest', True)}, ranked_count "
+           "FROM shown ORDER BY apart, value DESC, id")
     return sql, sql_params
 
 
@@ -279,12 +290,41 @@ def _select_list(columns: list[tuple[str, str]]) -> str:
         *columns, ("institution_active", "institution_active")])
 
 
+# Plain-row keys whose values are numbers (or NULL) and dates (ISO text on PostgreSQL): their
+# JSON is their text. Any other key is encoded by the database's JSON functions.
+_NUMBER_KEYS = frozenset({
+    "place", "league_place", "community_id", "institution_id", "territory_id", "members",
+    "value", "start_members", "growth", "growth_pct", "t1_members", "interactions", "days",
+    *Indicator.values,
+})
+_DATE_KEYS = frozenset({"members_date", "start_date", "t1_members_month"})
+
+
+def _json_value(expr: str, name: str) -> str:
+    if name in _NUMBER_KEYS:
+        return f"COALESCE(CAST({expr} AS TEXT), 'null')"
+    if name in _DATE_KEYS:
+        return f"COALESCE('\"' || {expr} || '\"', 'null')"
+    return f"COALESCE(CAST(to_json({expr}) AS TEXT), 'null')"
+
+
 def _json_object(columns: list[tuple[str, str]]) -> str:
-    """One JSON object per row, built by the database (keys in the plain-row order)."""
-    pairs = ", ".join(f"'{name}', {expr}" for expr, name in columns)
-    if connection.vendor == "postgresql":
-        return f"CAST(json_build_object({pairs}) AS TEXT)"
-    return f"json_object({pairs})"
+    """One JSON object per row, written by the database (keys in the plain-row order).
+
+    On PostgreSQL the object is concatenated text: numbers and dates as they print, only the
+    text values through ``to_json``. ``json_build_object`` looks up how to write every value of
+    every row, which tripled the cost of writing the rows (≈ 0.6 s more at 130,000). Numbers
+    are finite in every metric (its divisions are guarded), so their text is valid JSON.
+    """
+    if connection.vendor != "postgresql":
+        pairs = ", ".join(f"'{name}', {expr}" for expr, name in columns)
+        return f"json_object({pairs})"
+    pairs = []
+    for n, (expr, name) in enumerate(columns):
+        if not name.isidentifier():  # it goes into an SQL string literal as is
+            raise ValueError(f"not a plain-row key: {name!r}")
+        pairs.append(f"'{',' if n else '{'}\"{name}\":' || {_json_value(expr, name)}")
+    return "(" + " || ".join(pairs) + " || '}')"
 
 
 def ranking_raw_rows(

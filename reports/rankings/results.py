@@ -8,13 +8,14 @@ rows straight from the cursor; pages use the typed ``Ranking`` built from the sa
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Min, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from institutions.choices import CommunityState
@@ -103,11 +104,15 @@ def _values_reason(row: dict[str, Any], params: RankingParams) -> str:
 
 
 def _first_snapshot_dates(ids: Iterable[int]) -> dict[int, dt.date]:
+    """Each community's first member row: one index probe a community, not a scan of all
+    its rows (``MIN(date) … GROUP BY`` read every snapshot of the communities)."""
     ids = list(ids)
     if not ids:
         return {}
-    rows = (MemberSnapshot.objects.filter(community_id__in=ids).values("community_id")
-            .annotate(first=Min("date")).values_list("community_id", "first"))
+    first = MemberSnapshot.objects.filter(community_id=OuterRef("pk")).order_by("date")
+    rows = (Community.objects.filter(pk__in=ids)
+            .annotate(first=Subquery(first.values("date")[:1]))
+            .filter(first__isnull=False).values_list("pk", "first"))
     return dict(rows)
 
 
@@ -304,42 +309,83 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-@dataclass
 class RankingJson:
-    """The ranking serialised by the database: ranked rows as JSON texts, the rest as dicts."""
+    """The ranking for the JSON API as a stream: the database writes each ranked row's JSON.
 
-    ranked: list[str]
-    missing: list[dict[str, Any]]
-    data_as_of: str | None
+    ``count`` and ``data_as_of`` are known as soon as it is built (window aggregates on every
+    row, and the statement has run); ``ranked()`` then yields the ranked rows' JSON texts as the
+    server-side cursor delivers them, and ``missing()`` the rows without a figure with their
+    reasons. Only those rows (few) are kept, so memory stays flat at 130,000 communities.
+    """
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]], params: RankingParams) -> None:
+        self.params = params
+        self._rows = rows
+        self._first = next(rows, None)
+        self.data_as_of: str | None = self._first[3] if self._first else None
+        self.count: int = self._first[4] if self._first else 0
+        self._apart: list[dict[str, Any]] = []
+        self._done = False
+
+    def ranked(self) -> Iterator[str]:
+        """The ranked rows' JSON texts in ranking order (once)."""
+        if self._first is not None:
+            rows, self._first = itertools.chain([self._first], self._rows), None
+        else:
+            rows = self._rows
+        for is_apart, active, text, _latest, _count in rows:
+            if is_apart:
+                self._apart.append({**json.loads(text), "institution_active": bool(active)})
+            else:
+                yield text
+        self._done = True
+
+    def missing(self) -> list[dict[str, Any]]:
+        """Rows without a figure, each with ``reason`` (consumes the ranked rows if needed)."""
+        if not self._done:
+            for _text in self.ranked():
+                pass
+        todo = [r for r in self._apart if "reason" not in r]
+        first = _first_snapshot_dates(
+            [r["community_id"] for r in todo if r["state"] == CommunityState.ACTIVE])
+        for row in todo:
+            row["reason"] = missing_reason(row, self.params,
+                                           _as_date(first.get(row["community_id"])))
+        for row in self._apart:
+            row.pop("institution_active", None)
+        return self._apart
+
+    def close(self) -> None:
+        """Give the cursor and its transaction back if the reader stops early."""
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
+
+
+def _python_encoded(communities: QuerySet[Community],
+                    params: RankingParams) -> Iterator[tuple[Any, ...]]:
+    """``ranking_raw_rows(as_json=True)``'s rows with Python writing the JSON, all at once.
+
+    SQLite's JSON writes floats with 15 digits, so there Python encodes the rows (exact, a little
+    slower); the count and date are known only after the last row, so nothing streams.
+    """
+    stream = RankingStream(communities=communities, params=params, text_dates=True)
+    ranked = [json.dumps(row, ensure_ascii=False, default=str) for row in stream]
+    latest, count = _iso(stream.data_as_of), len(ranked)
+    apart = stream.missing()
+    for text in ranked:
+        yield False, True, text, latest, count
+    for row in apart:
+        yield True, True, json.dumps(row, ensure_ascii=False, default=str), latest, count
 
 
 def ranking_json(*, communities: QuerySet[Community], params: RankingParams) -> RankingJson:
-    """The ranking for the JSON API; the database writes each ranked row's JSON itself.
-
-    Rows without a figure are few: they are parsed back to get their reasons. SQLite's JSON
-    writes floats with 15 digits, so there Python encodes the rows (exact, a little slower).
-    """
+    """The ranking for the JSON API, streamed (see ``RankingJson``); the statement runs here."""
     if connection.vendor != "postgresql":
-        stream = RankingStream(communities=communities, params=params, text_dates=True)
-        ranked = [json.dumps(row, ensure_ascii=False, default=str) for row in stream]
-        return RankingJson(ranked, stream.missing(), _iso(stream.data_as_of))
-    stream = ranking_raw_rows(communities=communities, params=params, as_json=True)
-    next(stream)
-    ranked: list[str] = []
-    apart: list[dict[str, Any]] = []
-    data_as_of = None
-    for is_apart, active, text, latest in stream:
-        data_as_of = latest
-        if is_apart:
-            apart.append({**json.loads(text), "institution_active": bool(active)})
-        else:
-            ranked.append(text)
-    first = _first_snapshot_dates(
-        [r["community_id"] for r in apart if r["state"] == CommunityState.ACTIVE])
-    for row in apart:
-        row["reason"] = missing_reason(row, params, _as_date(first.get(row["community_id"])))
-        del row["institution_active"]
-    return RankingJson(ranked, apart, data_as_of)
+        return RankingJson(_python_encoded(communities, params), params)
+    rows = ranking_raw_rows(communities=communities, params=params, as_json=True)
+    next(rows)  # the column names
+    return RankingJson(rows, params)
 
 
 def ranking_for_user(*, user, params: RankingParams) -> Ranking:

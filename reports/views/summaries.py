@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
@@ -93,8 +94,9 @@ def export_list(request: HttpRequest) -> HttpResponse:
     """The user's background exports, newest first."""
     require_role(request.user)
     jobs = export_jobs_for(user=request.user)[:50]
-    return render(request, "reports/exports.html", {"jobs": jobs, "form": SummaryForm(
-        user=request.user)})
+    return render(request, "reports/exports.html", {
+        "jobs": jobs, "form": SummaryForm(user=request.user),
+        "retention_days": settings.EXPORT_RETENTION_DAYS})
 
 
 @login_required
@@ -142,7 +144,8 @@ def _job(request: HttpRequest, pk: int) -> ExportJob:
 @require_safe
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's progress bar; the page polls the status until the file is ready."""
-    return render(request, "reports/exports_detail.html", {"job": _job(request, pk)})
+    return render(request, "reports/exports_detail.html",
+                  {"job": _job(request, pk), "retention_days": settings.EXPORT_RETENTION_DAYS})
 
 
 @login_required
@@ -160,11 +163,24 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_safe
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's file; once the retention period has deleted it, a page that says so (410)."""
     job = _job(request, pk)
+    if job.state == ExportState.EXPIRED:
+        return _file_gone(request, job)
     if job.state != ExportState.DONE or not job.file:
         raise Http404("Файл ещё не готов.")
-    return FileResponse(job.file.open("rb"), as_attachment=True,
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        return _file_gone(request, job)
+    return FileResponse(handle, as_attachment=True,
                         filename=job.filename or job.file.name.rsplit("/", 1)[-1])
+
+
+def _file_gone(request: HttpRequest, job: ExportJob) -> HttpResponse:
+    return render(request, "reports/exports_detail.html",
+                  {"job": job, "file_gone": True,
+                   "retention_days": settings.EXPORT_RETENTION_DAYS}, status=410)
 
 
 @login_required

@@ -238,7 +238,7 @@ def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             report_comment_add(user=request.user, report_id=report.pk, text=comment)
         elif action in ACTIONS:
             ACTIONS[action](user=request.user, report_id=report.pk, comment=comment,
-                            version=int(version) if version and version.isdigit() else None)
+                            version=int(version) if version and version.isdecimal() else None)
         else:
             raise Http404("Нет такого действия.")
     except PortalError as exc:

@@ -16,7 +16,8 @@
       link.href = status.download;
       document.getElementById("export-ready").hidden = false;
     }
-    return status.state === "done" || status.state === "failed";
+    document.getElementById("export-expired").hidden = status.state !== "expired";
+    return status.state === "done" || status.state === "failed" || status.state === "expired";
   }
 
   function poll() {

@@ -100,3 +100,27 @@ def test_ok_members_take_one_request_per_100_groups(emulator, ok_token):
     deleted.refresh_from_db()
     assert deleted.state == CommunityState.DELETED
     assert MemberSnapshot.objects.filter(community__in=communities).count() == 250
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_batch_writes_its_communities_on_a_second_connection(emulator, vk_token,
+                                                                   monkeypatch):
+    from metrics.collect import store
+
+    monkeypatch.setattr(store, "APART_FROM", 5)  # as a members batch of 500 or more does
+    active = make_communities(vk_ids("active", 6))
+    deleted = make_communities(vk_ids("deleted", 1))[0]
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    run.refresh_from_db()
+    assert (run.state, run.done, run.skipped) == (RunState.DONE, 6, 1)
+    today = dt.datetime.now(dt.UTC).date()
+    for community in active:
+        community.refresh_from_db()
+        expected = emu_data.members_on(SEED, "vk", community.network_id, today)
+        assert community.members_count == expected and community.last_collected_at
+        assert MemberSnapshot.objects.get(community=community).members == expected
+    deleted.refresh_from_db()
+    assert deleted.state == CommunityState.DELETED
+    assert deleted.last_error == "сообщество удалено или заблокировано"

@@ -113,3 +113,66 @@ def test_faults_strike_at_the_rate_and_count_asked(emulator):
 def test_the_command_refuses_a_bad_fault_spec():
     with pytest.raises(CommandError, match="Неверное описание сбоев"):
         call_command("network_emulator", "--port", "1", "--faults", "wall.get:explode")
+
+
+def test_vkscript_variables_and_projections_return_just_the_fields_asked(emulator):
+    emulator.faults(today="2026-03-02")
+    active, closed = vk_ids("active", 1)[0], vk_ids("closed", 1)[0]
+    code = (f'var a = API.wall.get({{"owner_id": -{active}, "count": 3}});'
+            f'var b = API.wall.get({{"owner_id": -{closed}, "count": 3}});'
+            'return [{"count": a.count, "dates": a.items@.date, "likes": a.items@.likes@.count},'
+            ' {"count": b.count, "dates": b.items@.date}];')
+    answer = vk(emulator, "execute", code=code)
+    full = emu_data.wall(SEED, active, dt.date(2026, 3, 2), offset=0, count=3)
+    assert answer["response"][0] == {
+        "count": full["count"], "dates": [p["date"] for p in full["items"]],
+        "likes": [p["likes"]["count"] for p in full["items"]]}
+    assert answer["response"][1] == {"count": None, "dates": None}  # a failed call is false
+    assert [e["error_code"] for e in answer["execute_errors"]] == [15]
+    assert emulator.stats()["inner_calls"] == {"wall.get": 2}
+    assert vk(emulator, "execute", code="return a.b;")["error"]["error_code"] == 12
+    assert vk(emulator, "execute", code="while (1) {}")["error"]["error_code"] == 12
+
+
+@pytest.mark.parametrize(("today", "month"), [("2026-11-22", "2026-10-01"),
+                                              ("2026-06-02", "2026-02-01")])
+def test_wall_pages_is_what_paging_the_wall_down_to_the_month_takes(today, month):
+    today, month = dt.date.fromisoformat(today), dt.date.fromisoformat(month)
+    start = int(dt.datetime.combine(month, dt.time(), tzinfo=dt.UTC).timestamp())
+    for gid in vk_ids("active", 40) + vk_ids("renamed", 5):
+        pages, offset = 0, 0
+        while True:
+            page = emu_data.wall(SEED, gid, today, offset=offset, count=100)
+            pages += 1
+            regular = [p for p in page["items"] if not p.get("is_pinned")]
+            offset += len(page["items"])
+            if not (regular and regular[-1]["date"] >= start and offset < page["count"]):
+                break
+        assert emu_data.wall_pages(SEED, gid, today, month) == pages
+
+
+def test_ok_group_feed_pages_by_anchor_in_its_shape(emulator):
+    emulator.faults(today="2026-06-02")
+    uid = ok_ids("active", 1)[0]
+    fields = "media_topic.ID,media_topic.CREATED_MS,media_topic.LIKE_SUMMARY"
+    first = ok(emulator, "mediatopic.getTopics", gid=str(uid), count="100", fields=fields)
+    topic = first["media_topics"][0]
+    assert set(topic) == {"id", "created_ms", "author_ref", "owner_ref", "media", "like_summary"}
+    assert topic["owner_ref"] == f"group:{uid}" and topic["like_summary"]["self"] is False
+    assert len(first["media_topics"]) == 100 and first["has_more"] is True
+    second = ok(emulator, "mediatopic.getTopics", gid=str(uid), count="100", fields=fields,
+                anchor=first["anchor"], direction="FORWARD")
+    assert second["media_topics"][0]["created_ms"] < first["media_topics"][-1]["created_ms"]
+    every = ok(emulator, "mediatopic.getTopics", gid=str(uid), count="3",
+               fields="media_topic.*")["media_topics"][0]
+    assert {"reshare_summary", "discussion_summary", "views_count"} <= set(every)
+
+
+@pytest.mark.parametrize(("params", "code"), [
+    ({"count": "101"}, 100), ({"anchor": "not-an-anchor"}, 100),
+    ({"direction": "AROUND"}, 100), ({"fate": "deleted"}, 300), ({"fate": "closed"}, 10),
+])
+def test_ok_group_feed_errors(emulator, params, code):
+    uid = ok_ids(params.pop("fate", "active"), 1)[0]
+    answer = ok(emulator, "mediatopic.getTopics", gid=str(uid), **params)
+    assert answer["error_code"] == code and "error_msg" in answer

@@ -51,10 +51,11 @@ def test_a_batch_task_run_twice_collects_once(emulator, vk_token):
 def test_the_beat_tasks_start_runs_for_both_networks(emulator, vk_token, ok_token):
     make_communities(vk_ids("active", 2))
     assert len(collect_members_daily.apply().get()) == 2
-    assert len(collect_monthly.apply().get()) == 3  # posts (VK), statistics (VK, OK)
+    assert len(collect_monthly.apply().get()) == 4  # posts and statistics, VK and OK
     assert set(CollectionRun.objects.values_list("kind", "network")) == {
         (RunKind.MEMBERS, Network.VK), (RunKind.MEMBERS, Network.OK),
-        (RunKind.POSTS, Network.VK), (RunKind.STATS, Network.VK), (RunKind.STATS, Network.OK)}
+        (RunKind.POSTS, Network.VK), (RunKind.POSTS, Network.OK),
+        (RunKind.STATS, Network.VK), (RunKind.STATS, Network.OK)}
 
 
 def test_retries_back_off_exponentially_with_jitter():

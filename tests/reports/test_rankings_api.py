@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import json
 
 import openpyxl
 import pytest
@@ -18,6 +19,13 @@ D1, D2 = dt.date(2026, 1, 10), dt.date(2026, 2, 20)
 URL = f"/api/v1/rankings/?metric=growth&date_from={D1}&date_to={D2}"
 
 
+def read_json(response):
+    """The JSON ranking streams: read it to the end as a client does."""
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "application/json"
+    return json.loads(b"".join(response.streaming_content))
+
+
 @pytest.fixture
 def grown(world):
     growth = {world["a"].pk: 50, world["b"].pk: 20}
@@ -29,7 +37,7 @@ def grown(world):
 
 
 def test_the_api_client_gets_the_ranking_as_json(api_as, api_client_user, grown):
-    body = api_as(api_client_user).get(URL).json()
+    body = read_json(api_as(api_client_user).get(URL))
     assert [(r["community_id"], r["place"], r["value"], r["start_members"], r["members"])
             for r in body["results"]] == [(grown["a"].pk, 1, 50, 100, 150),
                                           (grown["b"].pk, 2, 20, 100, 120)]
@@ -41,7 +49,7 @@ def test_the_api_client_gets_the_ranking_as_json(api_as, api_client_user, grown)
 
 
 def test_the_municipal_token_ranks_only_its_territory(api_as, municipal_a, grown):
-    body = api_as(municipal_a).get(URL).json()
+    body = read_json(api_as(municipal_a).get(URL))
     assert [r["community_id"] for r in body["results"]] == [grown["a"].pk]
 
 
@@ -101,13 +109,13 @@ def test_the_ranking_endpoint_query_count_is_constant(api_as, viewer, grown, ins
     # token+user, profile, the viewer's territory limits; savepoint, planner settings, the
     # ranking, release
     with django_assert_num_queries(7 - NO_PLANNER):
-        client.get(URL)
+        read_json(client.get(URL))
     for _ in range(12):
         community = CommunityFactory(institution=institution_a)
         MemberSnapshot.objects.create(community=community, date=D1, members=1)
         MemberSnapshot.objects.create(community=community, date=D2, members=2)
     with django_assert_num_queries(7 - NO_PLANNER):
-        body = client.get(URL).json()
+        body = read_json(client.get(URL))
     assert body["count"] == 14
 
 
@@ -156,8 +164,8 @@ def test_the_json_rows_match_the_ranking_page_rows(api_as, regional, territory_a
             MetricValue.objects.create(community=community, month=dt.date(2026, 2, 1),
                                        indicator=indicator, value=value)
     date_to = dt.date(2026, 2, 28)
-    body = api_as(regional).get(f"/api/v1/rankings/?metric={metric}&date_from={D1}"
-                                f"&date_to={date_to}").json()
+    body = read_json(api_as(regional).get(f"/api/v1/rankings/?metric={metric}&date_from={D1}"
+                                          f"&date_to={date_to}"))
     ranking = ranking_compute(communities=Community.objects.all(),
                               params=RankingParams(metric=metric, date_from=D1, date_to=date_to))
 
@@ -169,3 +177,69 @@ def test_the_json_rows_match_the_ranking_page_rows(api_as, regional, territory_a
     assert body["missing"] == as_json(ranking.plain_missing)
     assert body["missing"] and all(r["reason"] for r in body["missing"])
     assert body["count"] == len(ranking.rows)
+
+
+def test_the_json_ranking_streams_in_pieces_and_reads_the_same(api_as, viewer, grown,
+                                                               institution_a, monkeypatch):
+    for members in (130, 130, 170):  # a tie on the second place
+        community = CommunityFactory(institution=institution_a)
+        MemberSnapshot.objects.create(community=community, date=D1, members=100)
+        MemberSnapshot.objects.create(community=community, date=D2, members=members)
+    whole = read_json(api_as(viewer).get(URL))
+    monkeypatch.setattr("reports.api.rankings.JSON_CHUNK_ROWS", 1)
+    response = api_as(viewer).get(URL)
+    pieces = list(response.streaming_content)
+    assert len(pieces) == 2 + whole["count"]  # the head, a piece per ranked row, the tail
+    assert json.loads(b"".join(pieces)) == whole
+    assert [(r["place"], r["value"]) for r in whole["results"]] == [
+        (1, 70), (2, 50), (3, 30), (3, 30), (5, 20)]
+    assert whole["count"] == 5 and whole["data_as_of"] == D2.isoformat()
+
+
+def test_the_head_counts_only_the_top_and_dates_the_ranked_rows(api_as, viewer, grown,
+                                                                institution_a):
+    late = CommunityFactory(institution=institution_a)  # no row on D2: its figure is older
+    MemberSnapshot.objects.create(community=late, date=D1, members=100)
+    MemberSnapshot.objects.create(community=late, date=D2 - dt.timedelta(days=3), members=101)
+    body = read_json(api_as(viewer).get(URL + "&top=1"))
+    assert body["count"] == 1 and [r["community_id"] for r in body["results"]] == [
+        grown["a"].pk]
+    assert body["data_as_of"] == D2.isoformat()
+    closed = read_json(api_as(viewer).get(
+        f"/api/v1/rankings/?metric=growth&date_from={D1}&date_to={D2 - dt.timedelta(days=1)}"))
+    assert closed["data_as_of"] == (D2 - dt.timedelta(days=3)).isoformat()
+
+
+def test_communities_without_figures_come_apart_after_the_ranked_rows(api_as, viewer, grown,
+                                                                     institution_a):
+    bare = CommunityFactory(institution=institution_a)  # no member rows at all
+    body = read_json(api_as(viewer).get(URL))
+    assert body["count"] == 2
+    assert [(r["community_id"], r["reason"]) for r in body["missing"]] == [
+        (bare.pk, "Нет ни одной записи о числе участников")]
+    assert "institution_active" not in body["missing"][0]
+
+
+def test_an_empty_scope_streams_an_empty_ranking(api_as, editor_a, db, institution_a):
+    body = read_json(api_as(editor_a).get(URL))
+    assert (body["count"], body["results"], body["missing"], body["data_as_of"]) == (
+        0, [], [], None)
+
+
+def test_a_reader_leaving_early_gives_the_cursor_and_savepoint_back(viewer, grown,
+                                                                   monkeypatch):
+    from reports.api.rankings import json_streamed
+    from reports.forms_rankings import parse_ranking_params
+    from reports.rankings import ranking_json
+
+    monkeypatch.setattr("reports.api.rankings.JSON_CHUNK_ROWS", 1)
+    savepoints = list(connection.savepoint_ids)
+    params = parse_ranking_params({"metric": "growth", "date_from": D1, "date_to": D2},
+                                  user=viewer)
+    ranking = ranking_json(communities=Community.objects.all(), params=params)
+    stream = json_streamed({"count": ranking.count}, ranking)
+    next(stream), next(stream)  # the head and the first row, then the client goes away
+    assert connection.savepoint_ids != savepoints  # the ranking's transaction is open
+    stream.close()  # what the server's close of the answer does
+    assert connection.savepoint_ids == savepoints
+    assert Community.objects.count() == 2

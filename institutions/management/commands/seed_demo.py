@@ -20,11 +20,16 @@ class Command(BaseCommand):
         history = seed_member_history()  # a year of daily members for rankings and charts
         self.stdout.write(f"История участников: +{history['snapshots']} записей, "
                           f"показатели вовлечённости: +{history['values']}.")
+        from metrics.collect.schedule import collection_schedule_ensure
         from reports.demo import seed_table1_history
+        from reports.export_cleanup import export_cleanup_schedule_ensure
         from reports.reminders import reminder_schedule_ensure
 
         table1 = seed_table1_history()  # two years of Table 1 with reports in every state
+        # The periodic tasks are also created by migrations; these calls only add missing ones.
         reminder_schedule_ensure()
+        export_cleanup_schedule_ensure()
+        collection_schedule_ensure()
         self.stdout.write(f"Таблица 1: +{table1['values']} значений, "
                           f"+{table1['reports']} отчётов.")
         self.stdout.write(

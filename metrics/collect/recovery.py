@@ -1,0 +1,109 @@
+"""Periodic recovery of collection runs a dead worker left unfinished.
+
+A worker killed mid-batch leaves its batch «running» and its task unacknowledged in the broker,
+where it waits for the broker's visibility timeout — or for someone to press «Повторить
+незавершённое». This does the same without anyone, for the batches that are lost:
+
+- a batch claimed («running») and untouched for ``COLLECTION_BATCH_TIMEOUT_MINUTES`` (its claim
+  sets ``updated_at``, and no batch takes anywhere near that long);
+- a batch still waiting («pending») in a run where no batch has moved for that long (its task
+  message was lost with the worker that had prefetched it, or with the broker).
+
+Each batch is taken with a conditional UPDATE on the state and ``updated_at`` that were read, so
+two recoveries at once, or a worker that finishes meanwhile, re-queue nothing twice. A task
+delivered again anyway is harmless: a done batch is skipped, and storing a batch is an upsert
+whose counters replace the batch's own. Runs whose batches are all closed but that were never
+marked finished (the worker died between the two) are finished here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from metrics.collect.choices import BatchState, RunState
+from metrics.collect.runs import collection_run_finish_if_complete, collection_run_streamed
+from metrics.models import CollectionBatch, CollectionRun
+from portal.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+OPEN_RUN_STATES = [RunState.PENDING, RunState.RUNNING]
+
+
+def batch_timeout() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.COLLECTION_BATCH_TIMEOUT_MINUTES)
+
+
+def lost_batches(*, cutoff: dt.datetime) -> list[tuple[int, int, str, dt.datetime]]:
+    """``(batch id, run id, state, updated_at)`` of the open runs' batches taken as lost."""
+    moved_since = CollectionBatch.objects.filter(run_id=OuterRef("run_id"),
+                                                 updated_at__gte=cutoff)
+    return list(
+        CollectionBatch.objects.filter(run__state__in=OPEN_RUN_STATES, updated_at__lt=cutoff)
+        .filter(Q(state=BatchState.RUNNING) | (Q(state=BatchState.PENDING) & ~Exists(moved_since)))
+        .order_by("run_id", "index").values_list("pk", "run_id", "state", "updated_at"))
+
+
+def _take(batch_id: int, state: str, updated_at: dt.datetime, message: str) -> bool:
+    """Put one lost batch back to «pending», unless something touched it since it was read."""
+    return bool(CollectionBatch.objects.filter(pk=batch_id, state=state, updated_at=updated_at)
+                .update(state=BatchState.PENDING, updated_at=timezone.now(), message=message))
+
+
+def _mark_runs_running(run_ids: set[int]) -> None:
+    now = timezone.now()
+    CollectionRun.objects.filter(pk__in=run_ids, started_at__isnull=True).update(started_at=now)
+    CollectionRun.objects.filter(pk__in=run_ids, state=RunState.PENDING).update(
+        state=RunState.RUNNING)
+
+
+def collection_recover_lost(*, timeout: dt.timedelta | None = None) -> list[int]:
+    """Re-queue the batches a dead worker lost; return the ids of those re-queued."""
+    timeout = timeout or batch_timeout()
+    cutoff = timezone.now() - timeout
+    minutes = max(1, int(timeout.total_seconds() // 60))
+    message = f"Обработчик не отвечал {minutes} мин. — пакет поставлен в очередь заново."
+    taken: dict[int, list[int]] = {}
+    for pk, run_id, state, updated_at in lost_batches(cutoff=cutoff):
+        if _take(pk, state, updated_at, message):
+            taken.setdefault(run_id, []).append(pk)
+    _mark_runs_running(set(taken))
+    queued: list[int] = []
+    try:
+        for run_id, batch_ids in taken.items():
+            log.warning("collection run %s: batches %s lost by their worker, re-queued",
+                        run_id, batch_ids)
+            _enqueue(run_id, batch_ids, queued)
+    except ServiceUnavailable:
+        # Still «pending» and their runs idle: the next recovery takes them again.
+        log.error("task queue unavailable: lost batches are re-queued next time")
+    _finish_closed_runs(cutoff)
+    return queued
+
+
+def _enqueue(run_id: int, batch_ids: list[int], queued: list[int]) -> None:
+    """As the run's dispatch does: one stream task for a streamed run, else a task a batch."""
+    from metrics.tasks import collect_batch, collect_batches, enqueue
+
+    if collection_run_streamed(run_id=run_id):
+        enqueue(collect_batches, batch_ids)
+        queued.extend(batch_ids)
+        return
+    for batch_id in batch_ids:
+        enqueue(collect_batch, batch_id)
+        queued.append(batch_id)
+
+
+def _finish_closed_runs(cutoff: dt.datetime) -> None:
+    """Finish open runs with no open batch left (their last worker died before finishing)."""
+    open_batches = CollectionBatch.objects.filter(
+        run_id=OuterRef("pk"), state__in=[BatchState.PENDING, BatchState.RUNNING])
+    stuck = (CollectionRun.objects.filter(state__in=OPEN_RUN_STATES, created_at__lt=cutoff)
+             .filter(~Exists(open_batches)).values_list("pk", flat=True))
+    for run_id in stuck:
+        collection_run_finish_if_complete(run_id=run_id)

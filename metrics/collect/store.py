@@ -1,0 +1,152 @@
+"""The bulk writes of a batch: snapshots, the communities' registry fields, Table-1 values.
+
+A members batch writes thousands of rows; these write them in a statement or two each, with the
+rows as one parameter (``metrics.bulk``), never a model instance per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from institutions.choices import Network
+from institutions.models import Community
+from metrics.bulk import field_columns, int_array, recordset
+from metrics.choices import ValueSource
+from metrics.collect.fetch import BatchResult
+from metrics.models import CollectionRun, MemberSnapshot
+from metrics.services import api_values_record, api_values_record_many
+from portal.errors import PortalError
+
+COMMUNITY_FIELDS = ["network_id", "members_count", "title", "screen_name", "is_verified",
+                    "state", "last_collected_at", "last_error"]
+#: From this many communities a batch writes their rows on a second connection (members).
+APART_FROM = 500
+
+
+def relaxed_commit() -> None:
+    """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL).
+
+    Collected figures can always be fetched again, and the worst a database crash can do is
+    lose the last fraction of a second of commits whole: a batch that was stored comes back as
+    open, with nothing of it written, and is collected again. Nothing is half-written, so the
+    wait for the disk at every batch is not worth its time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def record_values(run: CollectionRun, result: BatchResult) -> None:
+    """The batch's figures in a few bulk queries; community by community if one is refused."""
+    source = ValueSource.VK_API if run.network == Network.VK else ValueSource.OK_API
+    try:
+        with transaction.atomic():
+            api_values_record_many(month=run.period, values=result.monthly, source=source)
+        return
+    except PortalError:
+        pass  # find which community is refused, and keep the others' figures
+    for community_id, values in result.monthly.items():
+        try:
+            with transaction.atomic():
+                api_values_record(community_id=community_id, month=run.period, values=values,
+                                  source=source)
+        except PortalError as exc:
+            result.problem(community_id, key=exc.code, message=exc.message, skipped=True)
+
+
+def upsert_snapshots(day: dt.date, snapshots: dict[int, int]) -> None:
+    """Every snapshot in one ``INSERT … ON CONFLICT`` (PostgreSQL: two arrays, no model rows)."""
+    if not snapshots:
+        return
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        MemberSnapshot.objects.bulk_create(
+            [MemberSnapshot(community_id=cid, date=day, members=n, collected_at=now)
+             for cid, n in snapshots.items()],
+            update_conflicts=True, unique_fields=["community", "date"],
+            update_fields=["members", "collected_at"], batch_size=2000,
+        )
+        return
+    table = connection.ops.quote_name(MemberSnapshot._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (community_id, date, members, collected_at)"
+            " SELECT s.community_id, %s, s.members, %s"
+            " FROM unnest(%s::bigint[], %s::integer[]) AS s(community_id, members)"
+            " ON CONFLICT (community_id, date) DO UPDATE"
+            " SET members = EXCLUDED.members, collected_at = EXCLUDED.collected_at",
+            [day, now, int_array(snapshots), int_array(snapshots.values())],
+        )
+
+
+def apart_pays(result: BatchResult) -> bool:
+    """Whether to write the batch's communities apart (big batch, no outer transaction)."""
+    return (connection.vendor == "postgresql" and not connection.in_atomic_block
+            and len(result.community_fields) >= APART_FROM)
+
+
+def started(function: Callable[..., None], *args: Any) -> Future[None]:
+    """``function(*args)`` running in a thread of its own."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(function, *args)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def update_communities_apart(result: BatchResult) -> None:
+    """``update_communities`` in its own transaction, on this thread's own connection."""
+    try:
+        with transaction.atomic():
+            relaxed_commit()
+            update_communities(result)
+    finally:
+        connection.close()
+
+
+def update_communities(result: BatchResult) -> None:
+    """Write what the network said about each community; a field not said stays as it is."""
+    if not result.community_fields:
+        return
+    fields = [Community._meta.get_field(name) for name in COMMUNITY_FIELDS]
+    if connection.vendor == "postgresql":
+        _update_communities_json(fields, result.community_fields)
+    else:
+        _update_communities_each(fields, result.community_fields)
+
+
+def _update_communities_json(fields: list, rows: dict[int, dict]) -> None:
+    """One ``UPDATE … FROM json_to_recordset(…)`` for the whole batch; a NULL keeps the column.
+
+    The rows travel as one JSON parameter (see ``metrics.bulk``), not as thousands of values.
+    """
+    quote = connection.ops.quote_name
+    columns = [c for c, _ in field_columns(fields)]
+    source, payload = recordset(  # a field a row does not set is absent: NULL, kept
+        [("id", "bigint"), *field_columns(fields)],
+        ({"id": pk, **{f.column: values[f.name] for f in fields if f.name in values}}
+         for pk, values in rows.items()))
+    sets = ", ".join(f"{quote(c)} = COALESCE(v.{c}, t.{quote(c)})" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {quote(Community._meta.db_table)} AS t SET {sets}"
+                       f" FROM {source} WHERE t.id = v.id", [payload])
+
+
+def _update_communities_each(fields: list, rows: dict[int, dict]) -> None:
+    """The same for other databases (the embedded SQLite demo): one statement per row."""
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = COALESCE(%s, {quote(f.column)})" for f in fields)
+    params = [
+        [None if values.get(f.name) is None else
+         f.get_db_prep_value(values[f.name], connection) for f in fields] + [pk]
+        for pk, values in rows.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(Community._meta.db_table)} SET {sets} WHERE id = %s", params)
