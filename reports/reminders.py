@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from institutions.choices import Role
 from institutions.models import Institution, UserProfile
+from portal.lib.beat import PeriodicEntry, periodic_tasks_ensure
 from portal.lib.months import add_months, month_label
 from reports.completeness import NOT_YET_SENT, deadline_for
 from reports.models import ReminderKind, ReminderLog, Report, ReportState
@@ -152,16 +153,6 @@ def reminder_schedule_ensure(*, periodic_task_model=None, crontab_model=None) ->
     Idempotent and never overwrites a schedule edited in the admin; migrations pass their
     historical models.
     """
-    if periodic_task_model is None or crontab_model is None:
-        from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-        periodic_task_model, crontab_model = PeriodicTask, CrontabSchedule
-    if periodic_task_model.objects.filter(name=SCHEDULE_NAME).exists():
-        return False
-    crontab, _ = crontab_model.objects.get_or_create(
-        minute="0", hour=str(settings.REPORT_REMINDER_HOUR), day_of_month="*",
-        day_of_week="*", month_of_year="*", timezone=settings.TIME_ZONE,
-    )
-    periodic_task_model.objects.create(name=SCHEDULE_NAME, task=TASK_NAME, crontab=crontab,
-                                       enabled=True)
-    return True
+    entry = PeriodicEntry(SCHEDULE_NAME, TASK_NAME, hour=str(settings.REPORT_REMINDER_HOUR))
+    return periodic_tasks_ensure([entry], periodic_task_model=periodic_task_model,
+                                 crontab_model=crontab_model) == 1
