@@ -82,7 +82,8 @@ class WallStream:
     """The walls of a run's batches, read through one stream of full ``execute`` requests.
 
     ``batches`` is consumed lazily (the caller may claim each batch as it is taken).
-    ``completed()`` yields batch ids whose results are complete; it raises the failure that
+    ``completed()`` yields lists of batch ids whose results are complete (several when one
+    answer completes several batches, as the run's last answers do); it raises the failure that
     stopped the stream (a transient network error, or no usable token left) once the requests
     in flight have come back. The batches not yielded by then are ``open_batches()``, their
     results holding the requests and errors spent on them; the failed request is counted to
@@ -112,8 +113,9 @@ class WallStream:
         self._next_send = 0.0
 
     # --- the calling thread -----------------------------------------------------------------
-    def completed(self) -> Iterator[int]:
-        """Batch ids whose every wall is read, as soon as they are."""
+    def completed(self) -> Iterator[list[int]]:
+        """Batch ids whose every wall is read, as soon as they are, those ready together in
+        one list."""
         in_flight: dict[Future[_Sent], list[WallCall]] = {}
         pool = ThreadPoolExecutor(self.slots, thread_name_prefix="vk-walls")
         try:
@@ -136,8 +138,9 @@ class WallStream:
         """Batches taken but not yielded (still being read when the stream stopped)."""
         return [batch_id for batch_id, reading in self.reading.items() if reading]
 
-    def _refill(self) -> None:
-        while len(self.queue) < self.reserve and not self.exhausted:
+    def _refill(self, calls: int) -> None:
+        """Take batches until ``calls`` wall calls are queued (or none are left)."""
+        while len(self.queue) < calls and not self.exhausted:
             taken = next(self.batches, None)
             if taken is None:
                 # The last first pages go out before any follow-up page: only they can still
@@ -162,7 +165,9 @@ class WallStream:
                   in_flight: dict[Future[_Sent], list[WallCall]]) -> None:
         """Send full executes while slots are free; a short one only when nothing is in flight."""
         while self.failure is None and len(in_flight) < self.slots:
-            self._refill()
+            # Up to the reserve, but no further than this request and the next need: the
+            # run's first request goes out once one batch is claimed, not the reserve's ten.
+            self._refill(min(self.reserve, EXECUTE_MAX_CALLS * (len(in_flight) + 2)))
             if not self.queue or (len(self.queue) < EXECUTE_MAX_CALLS and in_flight):
                 return
             chunk = [self.queue.popleft()
@@ -217,9 +222,10 @@ class WallStream:
         if not reading:
             self.ready.append(wall.batch_id)
 
-    def _take_ready(self) -> Iterator[int]:
-        while self.ready:
-            yield self.ready.popleft()
+    def _take_ready(self) -> Iterator[list[int]]:
+        if self.ready:
+            taken, self.ready = list(self.ready), deque()
+            yield taken
 
     # --- the sending threads ----------------------------------------------------------------
     def _pace(self) -> None:

@@ -10,7 +10,8 @@ replaced, and the run's counters move by the difference.
 VK posts are the exception to "one task a batch": a busy wall needs more pages than its one
 ``wall.get``, and only a stream across batches can fill every ``execute`` with 25 of them
 (``posts.WallStream``). So one task collects all of a posts run's open batches, taking each as
-the stream needs it and storing each, still in its own transaction, as soon as it is read.
+the stream needs it and storing each as soon as it is read, in its own transaction (shared
+only with batches the same answers completed).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from metrics.collect.fetch import (
 from metrics.collect.posts import StreamBatch, WallStream, ok_posts, vk_posts
 from metrics.collect.store import (
     apart_pays,
-    record_values,
+    record_values_of,
     relaxed_commit,
     started,
     update_communities,
@@ -213,7 +214,7 @@ def collection_batch_collect(*, batch_id: int) -> bool:
         _batch_attempt(batch_id=batch_id, requests=result.requests, errors=result.errors,
                        message=exc.message)
         raise
-    _batch_store(batch_id=batch_id, result=result, apart=apart_pays(result))
+    _batches_store([(batch_id, result)], apart=apart_pays(result))
     collection_run_finish_if_complete(run_id=run.pk)
     return True
 
@@ -235,9 +236,9 @@ def collection_batches_collect(*, batch_ids: Sequence[int]) -> int:
         credentials = credentials_usable(run.network, tokens_usable(network=run.network))
         stream = WallStream(period=run.period, credentials=credentials,
                             batches=_claimed(batch_ids, results))
-        for batch_id in stream.completed():
-            _batch_store(batch_id=batch_id, result=results.pop(batch_id))
-            closed += 1
+        for batch_ids in stream.completed():
+            _batches_store([(batch_id, results.pop(batch_id)) for batch_id in batch_ids])
+            closed += len(batch_ids)
     except NoUsableToken as exc:
         return closed + collection_batches_fail(batch_ids=batch_ids, error=exc, results=results)
     except TransientNetworkError as exc:
@@ -286,53 +287,88 @@ def collection_batches_fail(*, batch_ids: Sequence[int], error: NetworkError,
     return len(open_ids)
 
 
-def _replace_items(batch: CollectionBatch, result: BatchResult) -> None:
-    CollectionRunItem.objects.filter(batch=batch).delete()
+def _replace_items(closing: Sequence[tuple[CollectionBatch, BatchResult]]) -> None:
+    """The batches' problem rows (failed and skipped communities), replaced."""
+    CollectionRunItem.objects.filter(batch__in=[batch for batch, _ in closing]).delete()
     CollectionRunItem.objects.bulk_create([
         CollectionRunItem(run_id=batch.run_id, batch=batch, community_id=cid,
                           outcome=ItemOutcome(o.status), error_key=o.key[:32],
                           message=o.message[:300])
+        for batch, result in closing
         for cid, o in result.outcomes.items() if o.status != "done"
     ], batch_size=1000)
 
 
 @transaction.atomic
-def _batch_store(*, batch_id: int, result: BatchResult, apart: bool = False) -> None:
-    """Store a batch in one transaction; ``apart``: its communities on a second connection.
+def _batches_store(done: Sequence[tuple[int, BatchResult]], *, apart: bool = False) -> None:
+    """Store batches in one transaction; ``apart``: their communities on a second connection.
+
+    Usually one batch. A stream's last answers complete several batches at once, and they are
+    written together, a statement per table rather than per batch, so the run does not end
+    waiting on one commit after another.
 
     The communities' rows are written apart, at the same time, only for big batches outside
     any outer transaction (a second connection could not see its rows). They are committed
-    before the batch is: a batch is only done once its communities are written, and if the
+    before the batches are: a batch is only done once its communities are written, and if the
     batch fails after them it is redone and they are written again, unchanged.
     """
     relaxed_commit()
-    communities = started(update_communities_apart, result) if apart else None
-    batch = CollectionBatch.objects.select_for_update().select_related("run").get(pk=batch_id)
-    run = batch.run
+    results = dict(done)
+    communities = started(update_communities_apart, _joined(results)) if apart else None
+    batches = list(CollectionBatch.objects.select_for_update().select_related("run")
+                   .filter(pk__in=results).order_by("pk"))
+    run = batches[0].run
     if run.kind == RunKind.MEMBERS:
-        upsert_snapshots(run.period, result.snapshots)
+        upsert_snapshots(run.period, _joined(results).snapshots)
     else:
-        record_values(run, result)
+        record_values_of(run, list(results.values()))
     if communities is None:
-        update_communities(result)
+        update_communities(_joined(results))  # after the values: a refused one has its error
     else:
         communities.result()
-    _replace_items(batch, result)
-    counts = Counter(o.status for o in result.outcomes.values())
-    _batch_close(batch, state=BatchState.DONE, done=counts["done"], failed=counts["failed"],
-                 skipped=counts["skipped"], requests=result.requests, errors=result.errors)
+    closing = [(batch, results[batch.pk]) for batch in batches]
+    _replace_items(closing)
+    run = CollectionRun.objects.select_for_update().get(pk=run.pk)
+    for batch, result in closing:
+        counts = Counter(o.status for o in result.outcomes.values())
+        _batch_count(run, batch, state=BatchState.DONE, done=counts["done"],
+                     failed=counts["failed"], skipped=counts["skipped"],
+                     requests=result.requests, errors=result.errors)
+    run.save(update_fields=RUN_COUNTERS)
+
+
+def _joined(results: dict[int, BatchResult]) -> BatchResult:
+    """The batches' snapshots and community fields as one result (one statement each)."""
+    if len(results) == 1:
+        return next(iter(results.values()))
+    joined = BatchResult()
+    for result in results.values():
+        joined.community_fields.update(result.community_fields)
+        joined.snapshots.update(result.snapshots)
+    return joined
+
+
+RUN_COUNTERS = ["done", "failed", "skipped", "requests", "errors_by_code"]
 
 
 def _batch_close(batch: CollectionBatch, *, state: str, done: int, failed: int, skipped: int,
                  requests: int, errors: Counter[str], message: str = "") -> None:
     """Replace the batch's counters and move the run's by the difference (row-locked)."""
     run = CollectionRun.objects.select_for_update().get(pk=batch.run_id)
+    _batch_count(run, batch, state=state, done=done, failed=failed, skipped=skipped,
+                 requests=requests, errors=errors, message=message)
+    run.save(update_fields=RUN_COUNTERS)
+
+
+def _batch_count(run: CollectionRun, batch: CollectionBatch, *, state: str, done: int,
+                 failed: int, skipped: int, requests: int, errors: Counter[str],
+                 message: str = "") -> None:
+    """Save the batch's new counters; move the (locked, not yet saved) run's by the difference."""
     run.done += done - batch.done
     run.failed += failed - batch.failed
     run.skipped += skipped - batch.skipped
     run.requests += requests
     run.errors_by_code = dict(Counter(run.errors_by_code) + errors)
-    run.save(update_fields=["done", "failed", "skipped", "requests", "errors_by_code"])
     batch.state, batch.done, batch.failed, batch.skipped = state, done, failed, skipped
     batch.requests += requests
     batch.errors_by_code = dict(Counter(batch.errors_by_code) + errors)
@@ -358,7 +394,7 @@ def collection_batch_fail(*, batch_id: int, error: NetworkError, requests: int =
         result = BatchResult()
         for community_id in batch.community_ids:
             result.problem(community_id, key=error.key, message=error.message)
-        _replace_items(batch, result)
+        _replace_items([(batch, result)])
         _batch_close(batch, state=BatchState.FAILED, done=0, failed=len(batch.community_ids),
                      skipped=0, requests=requests, errors=errors or Counter({error.key: 1}),
                      message=error.message)

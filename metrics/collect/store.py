@@ -7,7 +7,7 @@ rows as one parameter (``metrics.bulk``), never a model instance per row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -42,9 +42,13 @@ def relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def _source(run: CollectionRun) -> str:
+    return ValueSource.VK_API if run.network == Network.VK else ValueSource.OK_API
+
+
 def record_values(run: CollectionRun, result: BatchResult) -> None:
     """The batch's figures in a few bulk queries; community by community if one is refused."""
-    source = ValueSource.VK_API if run.network == Network.VK else ValueSource.OK_API
+    source = _source(run)
     try:
         with transaction.atomic():
             api_values_record_many(month=run.period, values=result.monthly, source=source)
@@ -58,6 +62,20 @@ def record_values(run: CollectionRun, result: BatchResult) -> None:
                                   source=source)
         except PortalError as exc:
             result.problem(community_id, key=exc.code, message=exc.message, skipped=True)
+
+
+def record_values_of(run: CollectionRun, results: Sequence[BatchResult]) -> None:
+    """Several batches' figures in one ``api_values_record_many``; batch by batch if refused."""
+    if len(results) > 1:
+        values = {cid: figures for result in results for cid, figures in result.monthly.items()}
+        try:
+            with transaction.atomic():
+                api_values_record_many(month=run.period, values=values, source=_source(run))
+            return
+        except PortalError:
+            pass  # each batch finds its refused communities
+    for result in results:
+        record_values(run, result)
 
 
 def upsert_snapshots(day: dt.date, snapshots: dict[int, int]) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from institutions.choices import CommunityState, Network
 from metrics.choices import Indicator, ValueSource
+from metrics.collect import runs
 from metrics.collect.choices import BatchState, RunKind, RunState
 from metrics.collect.runs import collection_run_create, collection_run_start
 from metrics.emulator import data as emu_data
@@ -93,6 +94,38 @@ def test_a_posts_task_run_twice_collects_once(emulator, vk_token):
     assert (run.state, run.done, run.requests) == (RunState.DONE, 30, 2)
     assert emulator.stats()["requests"] == 2
     assert MetricValue.objects.filter(month=FEBRUARY).count() == 30 * 5
+
+
+def test_batches_one_answer_completes_are_stored_together(emulator, vk_token, monkeypatch):
+    emulator.faults(today="2026-03-02")  # every wall of February fits its first page
+    active = make_communities(vk_ids("active", 7))
+    closed = make_communities(vk_ids("closed", 3, start=5000))
+    stored: list[list[int]] = []
+    store = runs._batches_store
+    monkeypatch.setattr(runs, "_batches_store", lambda done, **kw: (
+        stored.append([batch_id for batch_id, _ in done]), store(done, **kw))[1])
+
+    run = collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY,
+                               batch_size=2)
+
+    run.refresh_from_db()
+    batches = list(run.batches.order_by("index"))
+    assert stored == [[b.pk for b in batches]]  # ten walls, one execute, five batches at once
+    assert (run.state, run.done, run.skipped, run.failed) == (RunState.DONE, 7, 3, 0)
+    assert run.requests == emulator.stats()["requests"] == 1
+    assert [b.state for b in batches] == [BatchState.DONE] * 5
+    assert sum(b.requests for b in batches) == 1
+    assert [b.done + b.skipped for b in batches] == [2] * 5
+    items = CollectionRunItem.objects.filter(run=run)
+    assert sorted(items.values_list("community_id", flat=True)) == sorted(c.pk for c in closed)
+    for item in items:
+        assert item.community_id in item.batch.community_ids
+    for community in closed:
+        community.refresh_from_db()
+        assert community.state == CommunityState.CLOSED
+    for community in active:
+        posts = emu_data.month_posts(SEED, community.network_id, FEBRUARY)
+        assert values_of(community) == expected(posts)
 
 
 def test_a_fault_mid_stream_keeps_what_was_stored_and_retries_the_rest(emulator, vk_token):
