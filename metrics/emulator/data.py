@@ -13,9 +13,10 @@ import binascii
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
 EPOCH = dt.date(2020, 1, 1)
 FATES = ("active", "closed", "deleted", "banned", "renamed")
@@ -39,7 +40,11 @@ def _traits(seed: int, network: str, gid: int) -> tuple[int, int, int, int, int]
 
 def fate(seed: int, network: str, gid: int) -> str:
     """What became of a community: mostly active; 1% deleted, 0.5% banned, 2.5% closed…"""
-    roll = _traits(seed, network, gid)[0] % 1000
+    return _fate(_traits(seed, network, gid))
+
+
+def _fate(traits: tuple[int, ...]) -> str:
+    roll = traits[0] % 1000
     if roll < 10:
         return "deleted"
     if roll < 15:
@@ -69,39 +74,80 @@ def ids_with_fate(seed: int, network: str, wanted: str, count: int, start: int =
     return out
 
 
-def members_on(seed: int, network: str, gid: int, day: dt.date) -> int:
-    """Members on a day: a base, a steady per-community growth and a small daily wobble."""
+class _Community(NamedTuple):
+    """What never changes about a community, worked out from its traits once (cached)."""
+
+    fate: str
+    name: str  # the name it was created with
+    verified: int
+    base: int  # members on EPOCH
+    growth: float  # members gained a day
+
+
+@lru_cache(maxsize=262_144)
+def _community(seed: int, network: str, gid: int) -> _Community:
     traits = _traits(seed, network, gid)
     base = 80 + traits[1] % 20_000
-    growth = base * (0.0002 + (traits[2] % 1000) / 1_000_000)
-    days = (day - EPOCH).days
-    wobble = h(seed, network, "wobble", gid, days) % 7 - 2
-    return max(0, int(base + growth * days) + wobble)
+    return _Community(fate=_fate(traits), name=f"{_NAMES[traits[3] % len(_NAMES)]} №{gid % 10_000}",
+                      verified=int(traits[4] % 10 < 7), base=base,
+                      growth=base * (0.0002 + (traits[2] % 1000) / 1_000_000))
+
+
+@lru_cache(maxsize=64)
+def _hash_head(seed: int, *parts: object) -> Any:
+    """A blake2b already fed ``seed|parts|``: ``h`` of these parts and more goes on from a copy.
+
+    Cheaper than ``h`` anew: members_on runs for every group of a groups.getById, thousands in
+    an execute.
+    """
+    return hashlib.blake2b("|".join([str(seed), *map(str, parts), ""]).encode(), digest_size=8)
+
+
+def members_on(seed: int, network: str, gid: int, day: dt.date) -> int:
+    """Members on a day: a base, a steady per-community growth and a small daily wobble."""
+    return _members(_community(seed, network, gid), gid, (day - EPOCH).days,
+                    _hash_head(seed, network, "wobble"))
+
+
+def _members(community: _Community, gid: int, days: int, wobble_head: Any) -> int:
+    """``members_on`` ``days`` after EPOCH; ``wobble_head`` is ``_hash_head(seed, network,
+    "wobble")`` (groups.getById works it and ``days`` out once for all its groups)."""
+    hasher = wobble_head.copy()
+    hasher.update(f"{gid}|{days}".encode())  # h(seed, network, "wobble", gid, days)
+    wobble = int.from_bytes(hasher.digest(), "big") % 7 - 2
+    members = int(community.base + community.growth * days) + wobble
+    return members if members > 0 else 0
 
 
 def display_name(seed: int, network: str, gid: int) -> str:
-    return f"{_NAMES[_traits(seed, network, gid)[3] % len(_NAMES)]} №{gid % 10_000}"
+    return _community(seed, network, gid).name
 
 
-def vk_group(seed: int, gid: int, today: dt.date, *, is_admin: bool | None = None) -> dict:
-    """groups.getById's object for a community id."""
-    what = vk_fate(seed, gid)
-    group: dict[str, Any] = {
-        "id": gid, "name": display_name(seed, "vk", gid), "screen_name": f"club{gid}",
-        "is_closed": 0, "type": "group",
-        "verified": int(_traits(seed, "vk", gid)[4] % 10 < 7),
-    }
-    if what == "renamed":
-        group["screen_name"] = f"renamed{gid}"
-        group["name"] += " (новое название)"
-    if what in ("deleted", "banned"):
-        group.update(name="DELETED", deactivated=what)
-        return group
-    group["is_closed"] = int(what == "closed")
-    group["members_count"] = members_on(seed, "vk", gid, today)
-    if is_admin is not None:
-        group["is_admin"] = int(is_admin)
-    return group
+def vk_groups(seed: int, gids: Iterable[int], today: dt.date, *,
+              admin: Callable[[int], bool] | None = None) -> list[dict]:
+    """groups.getById's objects for community ids; ``admin`` (if given) fills ``is_admin``."""
+    days, wobble_head = (today - EPOCH).days, _hash_head(seed, "vk", "wobble")
+    groups = []
+    for gid in gids:
+        community = _community(seed, "vk", gid)
+        what, name, verified, _, _ = community
+        gone = what in ("deleted", "banned")
+        renamed = what == "renamed"
+        group: dict[str, Any] = {
+            "id": gid, "name": "DELETED" if gone else name,
+            "screen_name": f"renamed{gid}" if renamed else f"club{gid}",
+            "is_closed": int(what == "closed"), "type": "group", "verified": verified,
+        }
+        groups.append(group)
+        if renamed:
+            group["name"] += " (новое название)"
+        if gone:
+            group["deactivated"] = what
+            continue
+        group["members_count"] = _members(community, gid, days, wobble_head)
+        if admin is not None:
+            group["is_admin"] = int(admin(gid))
+    return groups
 
 
 _GROUP_NAME = re.compile(r"^(?:club|public|event|renamed)(\d+)$")
@@ -154,38 +200,56 @@ def posts_before(seed: int, gid: int, day: dt.date, network: str = "vk") -> int:
 
 def _moment(day: dt.date, j: int) -> int:
     """Unix time of a day's ``j``-th post: 06:00, 09:00, 12:00 UTC."""
-    return (day.toordinal() - _UNIX_DAY) * 86_400 + (6 + 3 * j) * 3600
+    return _morning(day.toordinal()) + j * _HOURS_APART
+
+
+_HOURS_APART = 3 * 3600
+
+
+def _morning(ordinal: int) -> int:
+    """Unix time of the first post (06:00 UTC) of the day with this ordinal."""
+    return (ordinal - _UNIX_DAY) * 86_400 + 6 * 3600
 
 
 _MASK = (1 << 64) - 1
 
 
-def _roll(seed: int, gid: int, post_id: int) -> int:
-    """A post's dice: a stable 64-bit mix of integers (splitmix64 steps).
+def _mix(x: int, n: int) -> int:
+    """One splitmix64 step: ``n`` stirred into the 64-bit state ``x``."""
+    x = ((x ^ n) * 0xBF58476D1CE4E5B9) & _MASK
+    return ((x ^ (x >> 31)) * 0x94D049BB133111EB) & _MASK
 
-    Cheaper than ``h`` — a wall page is a hundred posts, and the emulator makes every one.
+
+def _wall_dice(seed: int, gid: int) -> int:
+    """The seed and the wall stirred in: what every post of the wall rolls its dice from."""
+    return _mix(_mix(0x9E3779B97F4A7C15, seed), gid)
+
+
+def _post(seed: int, gid: int, day: dt.date, j: int, pinned: bool = False) -> dict:
+    """The ``j``-th post of a day."""
+    post_id = posts_before(seed, gid, day) + j + 1
+    post = _make_post(_wall_dice(seed, gid), gid, _moment(day, j), post_id)
+    if pinned:
+        post["is_pinned"] = 1
+    return post
+
+
+def _make_post(dice: int, gid: int, moment: int, post_id: int) -> dict:
+    """A post of the wall whose ``_wall_dice`` is ``dice`` (a page computes that once).
+
+    The post's dice (``roll``) is a stable 64-bit mix of the seed, the wall and the post id
+    (splitmix64 steps): cheaper than ``h`` — a wall page is a hundred posts, and the emulator
+    makes every one.
     """
-    x = 0x9E3779B97F4A7C15
-    for n in (seed, gid, post_id):
-        x = ((x ^ n) * 0xBF58476D1CE4E5B9) & _MASK
-        x = ((x ^ (x >> 31)) * 0x94D049BB133111EB) & _MASK
-    return x ^ (x >> 29)
-
-
-def _post(seed: int, gid: int, day: dt.date, j: int, pinned: bool = False,
-          post_id: int | None = None) -> dict:
-    post_id = post_id or posts_before(seed, gid, day) + j + 1
-    roll = _roll(seed, gid, post_id)
+    x = _mix(dice, post_id)
+    roll = x ^ (x >> 29)
     likes = roll % 60
-    post = {
-        "id": post_id, "owner_id": -gid, "from_id": -gid, "date": _moment(day, j),
+    return {
+        "id": post_id, "owner_id": -gid, "from_id": -gid, "date": moment,
         "text": f"Новость №{post_id}", "likes": {"count": likes},
         "reposts": {"count": roll // 60 % 6}, "comments": {"count": roll // 360 % 9},
         "views": {"count": likes * 12 + roll // 3240 % 300},
     }
-    if pinned:
-        post["is_pinned"] = 1
-    return post
 
 
 def _has_pinned(seed: int, gid: int) -> bool:
@@ -203,30 +267,33 @@ def _first_post(seed: int, gid: int) -> dict | None:
 
 def _newest_first(seed: int, gid: int, today: dt.date, *, skip: int = 0,
                   exclude: int | None = None,
-                  network: str = "vk") -> Iterator[tuple[dt.date, int, int]]:
-    """``(day, j, id)`` of every post before today, newest first, after skipping ``skip``.
+                  network: str = "vk") -> Iterator[tuple[int, int]]:
+    """``(unix time, id)`` of every post before today, newest first, after skipping ``skip``.
 
     Whole days are skipped by their count, so a deep page costs what it returns. ``exclude`` (a
-    post id, the pinned one) is left out of the sequence. Ids count down from the newest.
+    post id, the pinned one) is left out of the sequence. Ids count down from the newest. Days
+    are ordinals here, not dates: a page walks a hundred of them.
     """
-    created, day = _created(seed, gid, network), today - ONE_DAY
+    pattern = _pattern(seed, gid, network)  # posts_on, looked up once
+    created, day = _created(seed, gid, network).toordinal(), today.toordinal() - 1
     last = posts_before(seed, gid, today, network)  # the newest post's id
     while day >= created:
-        n = posts_on(seed, gid, day, network)
+        n = pattern[day % 7]
         first = last - n + 1
         holds_excluded = exclude is not None and first <= exclude <= last
         if skip >= n and not holds_excluded:
             skip -= n
         else:
+            morning = _morning(day)
             for j in reversed(range(n)):
                 if first + j == exclude:
                     continue
                 if skip:
                     skip -= 1
                     continue
-                yield day, j, first + j
+                yield morning + j * _HOURS_APART, first + j
         last = first - 1
-        day -= ONE_DAY
+        day -= 1
 
 
 def wall(seed: int, gid: int, today: dt.date, *, offset: int, count: int) -> dict:
@@ -237,11 +304,10 @@ def wall(seed: int, gid: int, today: dt.date, *, offset: int, count: int) -> dic
     if pinned and offset == 0:
         items.append(pinned)
     skip = max(0, offset - (1 if pinned else 0))
-    for day, j, post_id in _newest_first(seed, gid, today, skip=skip,
-                                         exclude=pinned["id"] if pinned else None):
-        if len(items) >= count:
-            break
-        items.append(_post(seed, gid, day, j, post_id=post_id))
+    posts = _newest_first(seed, gid, today, skip=skip, exclude=pinned["id"] if pinned else None)
+    dice = _wall_dice(seed, gid)
+    items += [_make_post(dice, gid, moment, post_id)
+              for moment, post_id in islice(posts, max(0, count - len(items)))]
     return {"count": total, "items": items}
 
 
@@ -279,13 +345,12 @@ OK_TOPIC_FIELDS = {"media_topic.LIKE_SUMMARY": "like_summary",
                    "media_topic.VIEWS_COUNT": "views_count"}
 
 
-def _ok_topic(seed: int, uid: int, day: dt.date, j: int) -> dict:
+def _ok_topic(seed: int, uid: int, moment: int, topic_id: int) -> dict:
     """A group topic (mediatopic) as mediatopic.getTopics describes it, every summary included."""
-    topic_id = posts_before(seed, uid, day, "ok") + j + 1
     roll = h(seed, "ok", "topic", uid, topic_id)
     likes = roll % 40
     return {
-        "id": str(uid % 10**9 * 10**6 + topic_id), "created_ms": _moment(day, j) * 1000,
+        "id": str(uid % 10**9 * 10**6 + topic_id), "created_ms": moment * 1000,
         "author_ref": f"group:{uid}", "owner_ref": f"group:{uid}",
         "media": [{"type": "text", "text": f"Новость группы №{topic_id}"}],
         "like_summary": {"count": likes, "self": False},
@@ -305,10 +370,9 @@ def ok_topics(seed: int, uid: int, today: dt.date, *, offset: int, count: int,
     wanted = set(OK_TOPIC_FIELDS.values()) if "media_topic.*" in fields else {
         OK_TOPIC_FIELDS[f] for f in fields if f in OK_TOPIC_FIELDS}
     topics = []
-    for day, j, _ in _newest_first(seed, uid, today, skip=offset, network="ok"):
-        if len(topics) >= count:
-            break
-        topic = _ok_topic(seed, uid, day, j)
+    newest = _newest_first(seed, uid, today, skip=offset, network="ok")
+    for moment, topic_id in islice(newest, max(0, count)):
+        topic = _ok_topic(seed, uid, moment, topic_id)
         topics.append({k: v for k, v in topic.items()
                        if k not in OK_TOPIC_FIELDS.values() or k in wanted})
     return topics, offset + len(topics) < posts_before(seed, uid, today, "ok")
@@ -337,7 +401,9 @@ def ok_month_topics(seed: int, uid: int, month: dt.date) -> list[dict]:
     """Every topic of a month of an OK group (tests compare the collected sums with this)."""
     out, day = [], month
     while day.month == month.month:
-        out += [_ok_topic(seed, uid, day, j) for j in range(posts_on(seed, uid, day, "ok"))]
+        first = posts_before(seed, uid, day, "ok") + 1
+        out += [_ok_topic(seed, uid, _moment(day, j), first + j)
+                for j in range(posts_on(seed, uid, day, "ok"))]
         day += ONE_DAY
     return out
 

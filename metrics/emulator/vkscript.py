@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 MAX_CALLS = 25
@@ -24,10 +25,20 @@ _TOKEN = re.compile(r"""\s*(?:
     (?P<api>API\.[A-Za-z]+\.[A-Za-z]+)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<number>-?\d+(?:\.\d+)?)
+  | "(?P<plain>[^"\\\x00-\x1f]*)"
   | (?P<string>")
   | (?P<at>@\.)
   | (?P<punct>[\[\]{}(),:;=.])
 )""", re.VERBOSE)
+# ``plain`` is a string that JSON would read as it is written (no escapes, no control
+# characters); any other string starts at ``string`` and is left to the JSON decoder.
+
+# Shortcuts for the commonest token runs (the parser reads them token by token otherwise): a
+# postfix ``.name`` or ``@.name`` whose field is a name (not an API method), and ``"key":``.
+_FIELD = re.compile(r"""\s*(?P<op>\.|@\.)
+                        \s*(?!API\.[A-Za-z]+\.[A-Za-z]+)(?P<field>[A-Za-z_][A-Za-z0-9_]*)""",
+                    re.VERBOSE)
+_KEY = re.compile(r'\s*"(?P<key>[^"\\\x00-\x1f]*)"\s*:')
 _METHOD = re.compile(r"API\.([A-Za-z]+\.[A-Za-z]+)\s*\(")
 _JSON = json.JSONDecoder()
 
@@ -45,69 +56,89 @@ def methods(code: str) -> list[str]:
     return _METHOD.findall(code)
 
 
-@dataclass(frozen=True)
+# The syntax tree. Not frozen: a frozen dataclass is slow to make, and a script of 25 calls makes
+# hundreds of nodes. Nothing changes a node once parsed (trees are cached, see ``_parse``).
+@dataclass(slots=True)
 class _Call:
     method: str
     params: Any
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Var:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Get:
     target: Any
     field: str
     each: bool  # ``@.``: the field of every element
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _List:
     items: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Object:
     items: tuple  # (key, expression) pairs
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Literal:
     value: Any
+
+
+_Token = tuple[str, Any]  # kind and value; a string's value is its text
+_CONSTANTS = {"true": True, "false": False, "null": None}
 
 
 class _Parser:
     def __init__(self, code: str) -> None:
         self.code, self.pos, self.calls = code, 0, 0
+        self.scanned: tuple[int, _Token | None, int] = (-1, None, 0)
 
-    def peek(self) -> tuple[str, str] | None:
+    def scan(self) -> tuple[_Token | None, int]:
+        """The token at ``pos`` (None at the end) and where it ends, read once per position.
+
+        ``peek`` and then ``take`` look at every token twice; this reads it once. An ill-formed
+        string fails here already, which is error 12 all the same: parsing reads the whole code.
+        """
+        at, token, end = self.scanned
+        if at == self.pos:
+            return token, end
         match = _TOKEN.match(self.code, self.pos)
         if not match:
             if self.code[self.pos:].strip():
                 raise ScriptError(12)
-            return None
-        kind = match.lastgroup or ""
-        return kind, match.group(kind)
-
-    def take(self, expected: str | None = None) -> tuple[str, str]:
-        match = _TOKEN.match(self.code, self.pos)
-        if not match:
-            raise ScriptError(12)
-        kind = match.lastgroup or ""
-        value = match.group(kind)
-        if expected is not None and value != expected:
-            raise ScriptError(12)
-        if kind == "string":
+            token, end = None, self.pos
+        elif match.lastgroup == "plain":
+            token, end = ("string", match.group("plain")), match.end()
+        elif match.lastgroup == "string":
             try:
-                text, end = _JSON.raw_decode(self.code, match.start(kind))
+                text, end = _JSON.raw_decode(self.code, match.start("string"))
             except ValueError as exc:
                 raise ScriptError(12) from exc
-            self.pos = end
-            return kind, text
-        self.pos = match.end()
-        return kind, value
+            token = ("string", text)
+        else:
+            kind = match.lastgroup or ""
+            token, end = (kind, match.group(kind)), match.end()
+        self.scanned = (self.pos, token, end)
+        return token, end
+
+    def peek(self) -> _Token | None:
+        return self.scan()[0]
+
+    def take(self, expected: str | None = None) -> _Token:
+        token, end = self.scan()
+        if token is None:
+            raise ScriptError(12)
+        if expected is not None and (token[0] == "string" or token[1] != expected):
+            raise ScriptError(12)  # a string's text never stands for punctuation
+        self.pos = end
+        return token
 
     def script(self) -> list[tuple[str, str | None, Any]]:
         statements = []
@@ -130,15 +161,15 @@ class _Parser:
     def expression(self) -> Any:
         node = self.primary()
         while True:
-            token = self.peek()
-            if token == ("punct", "."):
-                self.take(".")
-                node = _Get(node, self.take()[1], each=False)
-            elif token == ("at", "@."):
-                self.take("@.")
-                node = _Get(node, self.take()[1], each=True)
+            if match := _FIELD.match(self.code, self.pos):  # the usual postfix, read in one go
+                field, each = match["field"], match["op"] == "@."
+                self.pos = match.end()
+            elif (token := self.peek()) in (("punct", "."), ("at", "@.")):
+                self.take()
+                field, each = self.take()[1], token == ("at", "@.")
             else:
                 return node
+            node = _Get(node, field, each)
 
     def primary(self) -> Any:
         kind, value = self.take()
@@ -154,8 +185,7 @@ class _Parser:
         if kind == "number":
             return _Literal(float(value) if "." in value else int(value))
         if kind == "name":
-            constants = {"true": True, "false": False, "null": None}
-            return _Literal(constants[value]) if value in constants else _Var(value)
+            return _Literal(_CONSTANTS[value]) if value in _CONSTANTS else _Var(value)
         if value == "[":
             return _List(tuple(self.sequence("]", self.expression)))
         if value == "{":
@@ -175,6 +205,9 @@ class _Parser:
         return _Literal(params)
 
     def pair(self) -> tuple[str, Any]:
+        if match := _KEY.match(self.code, self.pos):  # the usual ``"key":``, read in one go
+            self.pos = match.end()
+            return match["key"], self.expression()
         kind, key = self.take()
         if kind not in ("string", "name"):
             raise ScriptError(12)
@@ -195,9 +228,18 @@ class _Parser:
                 raise ScriptError(12)
 
 
+@lru_cache(maxsize=64)
+def _parse(code: str) -> tuple[tuple[str, str | None, Any], ...]:
+    """A script's statements, parsed once for the same code sent again (a retry, a repeat).
+
+    Nothing changes a tree once parsed, and the parameter objects in it are only read.
+    """
+    return tuple(_Parser(code).script())
+
+
 def run(code: str, call: Callable[[str, dict], Any]) -> Any:
     """Run a script; ``call(method, params)`` answers an API call (``False`` when it failed)."""
-    statements = _Parser(code).script()
+    statements = _parse(code)
     variables: dict[str, Any] = {}
 
     def value(node: Any) -> Any:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from metrics.emulator import data as emu_data
+from metrics.emulator import vkscript
 from metrics.ok.client import signature
 from tests.metrics.conftest import SEED, ok_ids, vk_ids
 
@@ -176,3 +177,48 @@ def test_ok_group_feed_errors(emulator, params, code):
     uid = ok_ids(params.pop("fate", "active"), 1)[0]
     answer = ok(emulator, "mediatopic.getTopics", gid=str(uid), **params)
     assert answer["error_code"] == code and "error_msg" in answer
+
+
+def _script_call(method: str, params: dict) -> object:
+    if method == "wall.get":
+        return {"count": 2, "items": [{"id": 1, "likes": {"count": 3}, "is_pinned": 1},
+                                      {"id": 2, "likes": {"count": 4}}, 5]}
+    return {"method": method, "params": params}
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ('var w = API.wall.get({"owner_id": -1});'
+     "return [w.count, w.items@.id, w.items@.likes@.count, w.items@.is_pinned];",
+     [2, [1, 2, None], [3, 4, None], [1, None, None]]),
+    ('var w = API.wall.get({"owner_id": -1}); return [w . items @.id, w.items@.\nid];',
+     [[1, 2, None], [1, 2, None]]),
+    # a field may be any token: a string (escapes and all), or an API method's whole name
+    ('var x = {"a\\"b": [{"c": 1}, 2]}; return [x."a\\"b"@.c, x . "a\\"b", x.API.a.b, x.APIx];',
+     [[1, None], [{"c": 1}, 2], None, None]),
+    # parameters written as JSON are read as JSON; others as VKScript
+    ('return API.x.y({"a": 1e3, "b": "\\u0416", "c": [true, null]}).params;',
+     {"a": 1000.0, "b": "Ж", "c": [True, None]}),
+    ('return API.x.y({a: -1, "b": [2.5]}).params;', {"a": -1, "b": [2.5]}),
+])
+def test_vkscript_reads_every_token_form_alike(code, expected):
+    """The parser's shortcuts for common token runs (``.name``, ``"key":``) change nothing."""
+    assert vkscript.run(code, _script_call) == expected
+    assert vkscript.run(code, _script_call) == expected  # the second time from the parse cache
+
+
+@pytest.mark.parametrize("code", ['return {"k": 1} @ .k;', 'return {"k": 1}.', 'return "a\\q";',
+                                  'var "=" 1; return 1;'])
+def test_vkscript_refuses_ill_formed_scripts(code):
+    with pytest.raises(vkscript.ScriptError) as error:
+        vkscript.run(code, _script_call)
+    assert error.value.code == 12
+
+
+def test_members_wobble_hashes_as_h_does():
+    """members_on goes on hashing from a cached head: the same digest as ``h`` of the parts."""
+    for gid in (1, 77, 123_456_789):
+        for days in (0, 2517):
+            hasher = emu_data._hash_head(SEED, "vk", "wobble").copy()
+            hasher.update(f"{gid}|{days}".encode())
+            assert int.from_bytes(hasher.digest(), "big") == emu_data.h(SEED, "vk", "wobble",
+                                                                         gid, days)
