@@ -38,8 +38,9 @@ from metrics.ok.client import OkClient
 from metrics.tokens import token_credential, token_disable, token_rest, tokens_usable
 from metrics.vk.client import (
     GROUPS_PER_CALL,
+    GroupRow,
     VkClient,
-    VkGroup,
+    VkGroups,
     VkResolved,
     groups_by_id_call,
     resolve_call,
@@ -199,7 +200,10 @@ def vk_members(communities: list[Target], period: dt.date, result: BatchResult) 
         answers = guarded(client, result, lambda: client.run(calls))
     finally:
         result.requests += client.requests_made
-    groups: dict[int, VkGroup] = {g.id: g for a in answers if isinstance(a, list) for g in a}
+    groups: dict[int, GroupRow] = {}
+    for answer in answers:
+        if isinstance(answer, VkGroups):
+            groups.update(answer.by_id())
     for community in known:
         _vk_member(community, groups.get(community.network_id), result)
 
@@ -228,20 +232,22 @@ def _vk_resolve(client: VkClient, unresolved: list[Target], result: BatchResult)
             result.community_fields[community.pk] = {"network_id": answer.object_id}
 
 
-def _vk_member(community: Target, group: VkGroup | None, result: BatchResult) -> None:
+def _vk_member(community: Target, group: GroupRow | None, result: BatchResult) -> None:
     if group is None:
         result.problem(community.pk, key="vk:missing", message="VK не вернул сообщество")
-    elif group.state == "deleted" or group.members_count is None:
+        return
+    name, screen_name, members, state, verified = group
+    if state == "deleted" or members is None:
         result.problem(community.pk, key="vk:deactivated", skipped=True,
                        message="сообщество удалено или заблокировано",
                        state=CommunityState.DELETED)
-    else:
-        state = CommunityState.CLOSED if group.state == "closed" else CommunityState.ACTIVE
-        extra = result.community_fields.get(community.pk, {})
-        result.done(community.pk, **extra, **community.changes(
-            members_count=group.members_count, title=group.name[:300] or community.title,
-            screen_name=group.screen_name[:100], is_verified=group.verified, state=state))
-        result.snapshots[community.pk] = group.members_count
+        return
+    extra = result.community_fields.get(community.pk, {})
+    result.done(community.pk, **extra, **community.changes(
+        members_count=members, title=name[:300] or community.title,
+        screen_name=screen_name[:100], is_verified=verified,
+        state=CommunityState.CLOSED if state == "closed" else CommunityState.ACTIVE))
+    result.snapshots[community.pk] = members
 
 
 def ok_members(communities: list[Target], period: dt.date, result: BatchResult) -> None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from institutions.choices import Network
 from institutions.models import Community
-from metrics.bulk import field_columns, int_array, recordset
+from metrics.bulk import field_columns, int_array, unnest
 from metrics.choices import ValueSource
 from metrics.collect.fetch import BatchResult
 from metrics.models import CollectionRun, MemberSnapshot
@@ -129,31 +129,37 @@ def update_communities_apart(result: BatchResult) -> None:
 
 
 def update_communities(result: BatchResult) -> None:
-    """Write what the network said about each community; a field not said stays as it is."""
-    if not result.community_fields:
+    """Write what the network said about each community; a field not said stays as it is.
+
+    Only the fields some community says are written: on most days that is the members count,
+    the time and the (cleared) error, and the titles and names are not touched.
+    """
+    rows = result.community_fields
+    said = {name for values in rows.values() for name in values}
+    fields = [Community._meta.get_field(name) for name in COMMUNITY_FIELDS if name in said]
+    if not fields:
         return
-    fields = [Community._meta.get_field(name) for name in COMMUNITY_FIELDS]
     if connection.vendor == "postgresql":
-        _update_communities_json(fields, result.community_fields)
+        _update_communities_arrays(fields, rows)
     else:
-        _update_communities_each(fields, result.community_fields)
+        _update_communities_each(fields, rows)
 
 
-def _update_communities_json(fields: list, rows: dict[int, dict]) -> None:
-    """One ``UPDATE … FROM json_to_recordset(…)`` for the whole batch; a NULL keeps the column.
+def _update_communities_arrays(fields: list, rows: dict[int, dict]) -> None:
+    """One ``UPDATE … FROM unnest(…)`` for the whole batch; a NULL keeps the column.
 
-    The rows travel as one JSON parameter (see ``metrics.bulk``), not as thousands of values.
+    Each field travels as one array literal (see ``metrics.bulk``), NULL for a community that
+    does not say it.
     """
     quote = connection.ops.quote_name
-    columns = [c for c, _ in field_columns(fields)]
-    source, payload = recordset(  # a field a row does not set is absent: NULL, kept
+    source, params = unnest(
         [("id", "bigint"), *field_columns(fields)],
-        ({"id": pk, **{f.column: values[f.name] for f in fields if f.name in values}}
-         for pk, values in rows.items()))
-    sets = ", ".join(f"{quote(c)} = COALESCE(v.{c}, t.{quote(c)})" for c in columns)
+        [rows.keys(), *([values.get(f.name) for values in rows.values()] for f in fields)])
+    sets = ", ".join(f"{quote(f.column)} = COALESCE(v.{f.column}, t.{quote(f.column)})"
+                     for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {quote(Community._meta.db_table)} AS t SET {sets}"
-                       f" FROM {source} WHERE t.id = v.id", [payload])
+                       f" FROM {source} WHERE t.id = v.id", params)
 
 
 def _update_communities_each(fields: list, rows: dict[int, dict]) -> None:

@@ -9,9 +9,9 @@ Calls are described as ``VkCall`` (method, params, parser) so the same call runs
 ``execute`` (up to 25 per request). Inside ``execute`` a call may return only the fields it needs
 (``VkCall.project``): a page of ``wall.get`` comes back as columns — ids, dates, counters —
 instead of whole posts with their texts and attachments, a fraction of the JSON to build, send and
-parse. Results are typed dataclasses; a call that failed for one
-community comes back as its ``CommunityError`` in place of the result, while errors of the token or
-the network are raised for the whole request.
+parse; ``groups.getById`` likewise, as columns of the fields the members run reads. Results
+are typed dataclasses; a call that failed for one community comes back as its ``CommunityError``
+in place of the result, while errors of the token or the network are raised for the whole request.
 """
 
 from __future__ import annotations
@@ -68,9 +68,38 @@ class VkGroup:
     @property
     def state(self) -> str:
         """The portal's community state: active, closed or deleted."""
-        if self.deactivated:
-            return "deleted"
-        return "closed" if self.is_closed else "active"
+        return group_state(self.is_closed, self.deactivated)
+
+
+def group_state(is_closed: Any, deactivated: Any) -> str:
+    """A community's state from groups.getById's ``is_closed`` and ``deactivated``."""
+    if deactivated:
+        return "deleted"
+    return "closed" if is_closed else "active"
+
+
+#: A community as ``VkGroups.by_id`` gives it: name, screen name, members, state, verified.
+GroupRow = tuple[str, str, int | None, str, bool]
+
+
+@dataclass(frozen=True)
+class VkGroups:
+    """Communities of groups.getById as columns, what the members run reads of them.
+
+    A members run reads thousands of communities to write a few fields of each; an object per
+    community would cost more than the rest of reading them (as posts in ``VkWallPage``).
+    """
+
+    ids: list[int]
+    names: list[str]
+    screen_names: list[str]
+    members: list[int | None]
+    states: list[str]
+    verified: list[bool]
+
+    def by_id(self) -> dict[int, GroupRow]:
+        return dict(zip(self.ids, zip(self.names, self.screen_names, self.members, self.states,
+                                      self.verified, strict=True), strict=True))
 
 
 @dataclass(frozen=True)
@@ -205,8 +234,43 @@ def _group(raw: dict[str, Any]) -> VkGroup:
 
 
 def parse_groups(raw: Any) -> list[VkGroup]:
-    items = raw.get("groups", []) if isinstance(raw, dict) else raw
-    return [_group(item) for item in items]
+    return [_group(item) for item in _group_items(raw)]
+
+
+def _group_items(raw: Any) -> list[dict[str, Any]]:
+    """The communities of an answer: ``{"groups": […]}`` since API 5.194, a list before."""
+    return raw.get("groups", []) if isinstance(raw, dict) else raw
+
+
+#: What groups.getById returns inside execute: its communities' fields as columns.
+GROUP_COLUMNS = tuple((name, f".groups@.{name}") for name in (
+    "id", "name", "screen_name", "members_count", "is_closed", "deactivated", "verified"))
+
+
+def parse_group_columns(raw: Any) -> VkGroups:
+    """Communities from their projected columns (``GROUP_COLUMNS``)."""
+    ids = [int(i) for i in raw["id"]]
+
+    def column(name: str) -> list[Any]:
+        values = raw.get(name)
+        if values is None:  # no community has the field
+            return [None] * len(ids)
+        if len(values) != len(ids):
+            raise ValueError("group columns of different lengths")
+        return values
+
+    return VkGroups(
+        ids=ids, names=[n or "" for n in column("name")],
+        screen_names=[n or "" for n in column("screen_name")], members=column("members_count"),
+        states=list(map(group_state, column("is_closed"), column("deactivated"))),
+        verified=[bool(v) for v in column("verified")])
+
+
+def parse_groups_as_columns(raw: Any) -> VkGroups:
+    """A whole groups.getById answer (the call sent alone) read as ``parse_group_columns``."""
+    items = _group_items(raw)
+    return parse_group_columns({name: [item.get(name) for item in items]
+                                for name, _ in GROUP_COLUMNS})
 
 
 def _post(raw: dict[str, Any]) -> VkPost:
@@ -277,13 +341,16 @@ def parse_stats(raw: Any) -> list[VkStats]:
 
 # --- call builders --------------------------------------------------------------------------------
 def groups_by_id_call(ids: Sequence[int], *, with_admin: bool = False) -> VkCall:
+    """groups.getById of up to 500 ids; its answer is ``VkGroups`` (``groups_by_id`` reads the
+    same request as ``VkGroup`` objects, with ``is_admin``)."""
     if len(ids) > GROUPS_PER_CALL:
         raise ValueError(f"groups.getById takes at most {GROUPS_PER_CALL} ids")
     fields = GROUP_FIELDS + (",is_admin" if with_admin else "")
     params: dict[str, Any] = {"fields": fields}
     if ids:
         params["group_ids"] = ",".join(str(i) for i in ids)
-    return VkCall("groups.getById", params, parse_groups)
+    return VkCall("groups.getById", params, parse_groups_as_columns, GROUP_COLUMNS,
+                  parse_group_columns)
 
 
 def resolve_call(screen_name: str) -> VkCall:

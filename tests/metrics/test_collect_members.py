@@ -47,6 +47,21 @@ def test_running_members_twice_a_day_keeps_one_row_per_community_and_date(emulat
     assert emulator.stats()["requests"] == 2
 
 
+def test_a_second_run_the_same_day_rewrites_the_snapshots_it_finds(emulator, vk_token):
+    communities = make_communities(vk_ids("active", 3))
+    collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+    MemberSnapshot.objects.filter(community=communities[0]).update(members=0)
+    MemberSnapshot.objects.filter(community=communities[1]).delete()
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    run.refresh_from_db()
+    assert (run.state, run.done) == (RunState.DONE, 3)
+    today = dt.datetime.now(dt.UTC).date()
+    assert {s.community_id: s.members for s in MemberSnapshot.objects.all()} == {
+        c.pk: emu_data.members_on(SEED, "vk", c.network_id, today) for c in communities}
+
+
 def test_closed_deleted_and_renamed_vk_communities_are_marked(emulator, vk_token):
     closed = make_communities(vk_ids("closed", 1))[0]
     deleted = make_communities(vk_ids("deleted", 1))[0]
@@ -124,3 +139,44 @@ def test_a_big_batch_writes_its_communities_on_a_second_connection(emulator, vk_
     deleted.refresh_from_db()
     assert deleted.state == CommunityState.DELETED
     assert deleted.last_error == "сообщество удалено или заблокировано"
+
+
+def test_registry_fields_are_written_as_said_whatever_their_characters():
+    from metrics.collect.fetch import BatchResult
+    from metrics.collect.store import update_communities
+
+    renamed, failed = CommunityFactory(), CommunityFactory(members_count=7)
+    title = 'Музей «Дом» {1,2} "кавычки" \\ NULL, конец'
+    result = BatchResult()
+    result.done(renamed.pk, title=title, members_count=5, state=CommunityState.CLOSED)
+    result.problem(failed.pk, key="vk:missing", message="VK не вернул сообщество")
+
+    update_communities(result)
+
+    renamed.refresh_from_db()
+    assert (renamed.title, renamed.members_count, renamed.state) == (
+        title, 5, CommunityState.CLOSED)
+    assert renamed.last_collected_at == result.collected_at and renamed.last_error == ""
+    old_title = failed.title
+    failed.refresh_from_db()
+    assert failed.last_error == "VK не вернул сообщество"
+    assert (failed.title, failed.members_count, failed.last_collected_at) == (old_title, 7, None)
+
+
+def test_communities_read_the_same_through_execute_as_alone(emulator, vk_token):
+    from metrics.tokens import token_credential
+    from metrics.vk.client import VkClient, groups_by_id_call
+
+    fates = ["active", "closed", "deleted", "banned", "renamed"]
+    ids = [vk_ids(fate, 1)[0] for fate in fates]
+    client = VkClient(credentials=[token_credential(vk_token)])
+    call = groups_by_id_call(ids)
+
+    [projected] = client.execute([call])  # columns made by VKScript inside execute
+    [alone] = client.run([call])  # the whole answer
+
+    assert projected == alone
+    assert projected.ids == ids
+    assert projected.states == ["active", "closed", "deleted", "deleted", "active"]
+    assert [m is None for m in projected.members] == [False, False, True, True, False]
+    assert projected.screen_names[4] == f"renamed{ids[4]}"
