@@ -1,3 +1,5 @@
+import gc
+
 from django.core.management.base import BaseCommand, CommandError
 
 from metrics.emulator.faults import parse_spec
@@ -23,6 +25,9 @@ class Command(BaseCommand):
             raise CommandError(f"Неверное описание сбоев: {exc}") from exc
         server = make_server(host=host, port=port, seed=seed, faults=faults,
                              slow_seconds=slow_seconds)
+        # Django and the emulator's modules live as long as the process: the cyclic collector
+        # need not walk them at every full collection (each would stall every request).
+        gc.freeze()
         self.stdout.write(f"Эмулятор VK/OK слушает http://{host}:{port}/ (seed={seed})")
         self.stdout.flush()
         try:
