@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from institutions.choices import Network
-from institutions.models import Community
-from metrics.collect.choices import TokenKind
-from metrics.emulator import (
+from emulator import (
     DEMO_OK_ACCESS_TOKEN,
     DEMO_OK_APPLICATION_KEY,
     DEMO_OK_APPLICATION_SECRET,
     DEMO_VK_ADMIN_TOKEN,
     DEMO_VK_SERVICE_TOKEN,
 )
+from institutions.choices import Network
+from institutions.models import Community
+from metrics.collect.choices import TokenKind
 from metrics.models import NetworkToken
 from metrics.tokens import secret_fingerprint, token_register
 

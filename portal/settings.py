@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "institutions",
     "metrics",
     "reports",
+    # Development and test tools above the layers.
+    "emulator",
 ]
 
 MIDDLEWARE = [

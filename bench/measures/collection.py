@@ -13,7 +13,7 @@ seconds. The minimum:
 - posts: ⌈Σ pages(c) ÷ 25⌉, where pages(c) is how many ``wall.get`` pages of 100 a reader needs
   to count community c's month, reading its wall from the top (newest first) until a page's
   oldest post is older than the month — the emulator's generator computes it
-  (``metrics.emulator.data.wall_pages``); a wall busy since the month began needs two pages.
+  (``emulator.data.wall_pages``); a wall busy since the month began needs two pages.
 
 The emulator's "today" is pinned (``TODAY``) and the posts run reads the month before it, so every
 run reads the same walls whatever the date. The figures are communities a second; the requests
@@ -40,6 +40,7 @@ from django.db import connection
 from bench import data
 from bench.context import Context
 from bench.harness import Result
+from emulator import data as emulator_data
 from institutions.choices import Network
 from metrics.collect.choices import RunKind, RunState, TokenKind
 from metrics.collect.runs import (
@@ -47,7 +48,6 @@ from metrics.collect.runs import (
     collection_run_finish_if_complete,
     run_communities,
 )
-from metrics.emulator import data as emulator_data
 from metrics.models import NetworkToken
 from metrics.ratelimit import get_limiter
 from metrics.tasks import dispatch_plan

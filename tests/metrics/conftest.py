@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from emulator import data as emu_data
 from institutions.choices import Network
 from metrics.collect.choices import TokenKind
-from metrics.emulator import data as emu_data
 from metrics.ratelimit import get_limiter
 from metrics.tokens import token_register
 from tests.factories import CommunityFactory, InstitutionFactory

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from emulator import data as emu_data
 from institutions.choices import CommunityState, Network
 from metrics.collect.choices import RunKind, RunState
 from metrics.collect.runs import collection_run_start
-from metrics.emulator import data as emu_data
 from metrics.models import CollectionRunItem, MemberSnapshot
 from tests.factories import CommunityFactory
 from tests.metrics.conftest import SEED, make_communities, ok_ids, vk_ids

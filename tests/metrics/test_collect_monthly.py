@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 
+from emulator import data as emu_data
 from institutions.choices import CommunityState, Network
 from metrics.choices import Indicator, ValueSource
 from metrics.collect.choices import RunKind, RunState, TokenKind
 from metrics.collect.runs import collection_run_start
-from metrics.emulator import data as emu_data
 from metrics.models import CollectionRunItem, MetricValue
 from tests.metrics.conftest import SEED, make_communities, ok_ids, register, vk_ids
 

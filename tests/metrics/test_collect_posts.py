@@ -8,12 +8,12 @@ import math
 
 import pytest
 
+from emulator import data as emu_data
 from institutions.choices import CommunityState, Network
 from metrics.choices import Indicator, ValueSource
 from metrics.collect import runs
 from metrics.collect.choices import BatchState, RunKind, RunState
 from metrics.collect.runs import collection_run_create, collection_run_start
-from metrics.emulator import data as emu_data
 from metrics.models import CollectionBatch, CollectionRunItem, MetricValue, NetworkToken
 from metrics.tasks import collect_batches, dispatch_plan
 from tests.metrics.conftest import SEED, make_communities, ok_ids, register, vk_ids

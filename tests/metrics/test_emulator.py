@@ -9,8 +9,8 @@ import requests
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from metrics.emulator import data as emu_data
-from metrics.emulator import vkscript
+from emulator import data as emu_data
+from emulator import vkscript
 from metrics.ok.client import signature
 from tests.metrics.conftest import SEED, ok_ids, vk_ids
 

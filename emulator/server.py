@@ -7,7 +7,7 @@ Control: ``GET /_emulator/stats`` (counters), ``POST /_emulator/reset`` (counter
 quotas and faults back to the start), ``GET|POST /_emulator/faults`` (see faults.py; JSON body
 ``{"spec": "...", "daily_limits": {"wall.get": 10}, "today": "2026-03-02", "clear": true}``).
 
-Tokens (documented in metrics/emulator/__init__.py) decide the rate: VK community tokens
+Tokens (documented in emulator/__init__.py) decide the rate: VK community tokens
 ``vkemu-grp-<id>-…`` get 20 requests a second, every other token 3; beyond, VK error 6 / OK 8.
 A request counts at the moment its handler starts, in a sliding one-second window per token.
 """
@@ -26,8 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from metrics.emulator import data, vkscript
-from metrics.emulator.faults import Fault, parse_spec
+from emulator import data, vkscript
+from emulator.faults import Fault, parse_spec
 from metrics.ok.client import signature
 
 VK_RATE, VK_COMMUNITY_RATE, OK_RATE = 3, 20, 3

@@ -2,8 +2,8 @@ import gc
 
 from django.core.management.base import BaseCommand, CommandError
 
-from metrics.emulator.faults import parse_spec
-from metrics.emulator.server import make_server
+from emulator.faults import parse_spec
+from emulator.server import make_server
 
 
 class Command(BaseCommand):
