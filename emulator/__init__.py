@@ -26,9 +26,3 @@ feed, paged by anchor).
 
 Data: see ``data.py`` (deterministic from the seed for any id). Faults: see ``faults.py``.
 """
-
-DEMO_VK_SERVICE_TOKEN = "vkemu-svc-demo"
-DEMO_VK_ADMIN_TOKEN = "vkemu-adm-all-demo"
-DEMO_OK_ACCESS_TOKEN = "okemu-adm-all-demo"
-DEMO_OK_APPLICATION_KEY = "CBAEMULATOR"
-DEMO_OK_APPLICATION_SECRET = "emulator-secret"

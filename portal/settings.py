@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "reports",
     # Development and test tools above the layers.
     "emulator",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -5,8 +5,8 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
+from demo.registry import make_inn
 from institutions.choices import InstitutionType, Network, Role, Subordination, TerritoryKind
-from institutions.demo import make_inn
 from institutions.models import Community, Institution, Territory, UserProfile
 from metrics.choices import Indicator, ValueSource
 from metrics.models import MemberSnapshot, MetricValue

@@ -420,7 +420,7 @@ def staff_editor_a(institution_a):
 @pytest.fixture
 def staff_regional(db):
     """A regional methodologist as deployments set one up (the demo's ``methodist``)."""
-    from institutions.demo import _methodologist_permissions
+    from demo.registry import _methodologist_permissions
 
     user = ProfileFactory(user__username="staff_methodist", user__is_staff=True,
                           role=Role.REGIONAL_METHODOLOGIST).user
@@ -433,7 +433,7 @@ def superuser(django_user_model):
     return django_user_model.objects.create_superuser("root", password="x-pass-1")
 
 
-# Apps whose models a methodologist administers (institutions.demo gives these permissions).
+# Apps whose models a methodologist administers (demo.registry gives these permissions).
 METHODOLOGIST_APPS = {"institutions", "metrics", "reports", "django_celery_beat"}
 
 

@@ -14,8 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
+from demo.registry import make_inn
 from institutions.choices import InstitutionType, Network, Subordination
-from institutions.demo import make_inn
 from institutions.imports import PlanAction, header_column, parse_institution_type, reader
 from institutions.models import Community, Institution
 from institutions.services import registry_import

@@ -4,8 +4,8 @@ import datetime as dt
 import itertools
 import random
 
+from demo.members import seed_member_history
 from institutions.models import Community
-from metrics.demo import seed_member_history
 from metrics.models import MemberSnapshot
 from reports.audience import audience_series, sample_series
 from tests.factories import CommunityFactory

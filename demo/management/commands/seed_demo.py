@@ -1,6 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from institutions.demo import DEMO_PASSWORD, DEMO_USERS, seed_registry
+from demo.members import seed_member_history
+from demo.registry import DEMO_PASSWORD, DEMO_USERS, seed_registry
+from demo.table1 import seed_table1_history
+from demo.tokens import demo_tokens_ensure
+from metrics.collect.schedule import collection_schedule_ensure
+from reports.exports.cleanup import export_cleanup_schedule_ensure
+from reports.workflow.reminders import reminder_schedule_ensure
 
 
 class Command(BaseCommand):
@@ -11,20 +17,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed: int, **options):
         counts = seed_registry(seed=seed)
-        # Later parts of the demo (metrics history, reports) are added here, each idempotent.
-        from metrics.demo_tokens import demo_tokens_ensure
-
+        # Each later part of the demo is idempotent too.
         demo_tokens_ensure()  # VK/OK tokens the emulator accepts, so «Собрать сейчас» works
-        from metrics.demo import seed_member_history
-
         history = seed_member_history()  # a year of daily members for rankings and charts
         self.stdout.write(f"История участников: +{history['snapshots']} записей, "
                           f"показатели вовлечённости: +{history['values']}.")
-        from metrics.collect.schedule import collection_schedule_ensure
-        from reports.demo import seed_table1_history
-        from reports.export_cleanup import export_cleanup_schedule_ensure
-        from reports.reminders import reminder_schedule_ensure
-
         table1 = seed_table1_history()  # two years of Table 1 with reports in every state
         # The periodic tasks are also created by migrations; these calls only add missing ones.
         reminder_schedule_ensure()

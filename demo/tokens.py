@@ -4,13 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from emulator import (
-    DEMO_OK_ACCESS_TOKEN,
-    DEMO_OK_APPLICATION_KEY,
-    DEMO_OK_APPLICATION_SECRET,
-    DEMO_VK_ADMIN_TOKEN,
-    DEMO_VK_SERVICE_TOKEN,
-)
 from institutions.choices import Network
 from institutions.models import Community
 from metrics.collect.choices import TokenKind
@@ -18,6 +11,12 @@ from metrics.models import NetworkToken
 from metrics.tokens import secret_fingerprint, token_register
 
 DEMO_EDITOR = "editor"
+# Tokens the emulator accepts (their grammar is in emulator/__init__.py); real networks refuse them.
+DEMO_VK_SERVICE_TOKEN = "vkemu-svc-demo"
+DEMO_VK_ADMIN_TOKEN = "vkemu-adm-all-demo"
+DEMO_OK_ACCESS_TOKEN = "okemu-adm-all-demo"
+DEMO_OK_APPLICATION_KEY = "CBAEMULATOR"
+DEMO_OK_APPLICATION_SECRET = "emulator-secret"
 
 
 def _editor_communities(network: str) -> list[int]:
