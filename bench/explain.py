@@ -19,8 +19,8 @@ def main() -> int:
     from bench.context import Context
     from bench.data import SCALES, loaded_scale
     from institutions.models import Community
-    from reports.forms_rankings import parse_ranking_params
     from reports.rankings import ranking_sql
+    from reports.rankings.forms import parse_ranking_params
 
     marker = loaded_scale() or "region:1"
     scale = SCALES[marker.split(":")[0]]

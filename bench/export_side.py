@@ -23,8 +23,8 @@ def _portal(start: dt.date, end: dt.date, handle) -> int:
     from bench.data import SCALES
     from reports.exports.rankings import ranking_sheets
     from reports.exports.xlsx import write_workbook
-    from reports.forms_rankings import parse_ranking_params
     from reports.rankings import ranking_notes, ranking_stream_for_user
+    from reports.rankings.forms import parse_ranking_params
 
     user = Context(scale=SCALES["smoke"], repeats=1, smoke=True).regional_user()
     params = parse_ranking_params({"metric": "growth", "period": "range",
@@ -39,7 +39,7 @@ def _portal(start: dt.date, end: dt.date, handle) -> int:
             rows += 1
             yield row
 
-    # The same builder the background ranking export (reports.export_jobs) uses.
+    # The same builder the background ranking export (reports.exports.jobs) uses.
     write_workbook(handle, ranking_sheets(
         metric=params.metric, rows=counted(), missing=stream.missing,
         title_lines=["Рейтинг сообществ", f"Период: {start:%d.%m.%Y} — {end:%d.%m.%Y}"],

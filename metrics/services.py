@@ -1,7 +1,7 @@
 """Writes of monthly indicator values. Every path that changes a value goes through here.
 
 Three kinds of writer exist: the collectors (``api_values_record``), people on the entry page or
-the API, and imported files (``values_write``, called by ``reports.services.report_values_save``
+the API, and imported files (``values_write``, called by the workflow's ``report_values_save``
 after the workflow's checks). Every changed row gets a django-simple-history entry saying who,
 through which channel and in which report state it changed. An approved month is never changed.
 """
@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from metrics.choices import Indicator, ValueSource
+from metrics.locks import NO_REPORT, MonthLock, effective_values_changed, month_locks
 from metrics.models import MetricValue
 from portal.errors import Locked
 from portal.lib.months import month_label
@@ -47,30 +48,8 @@ class ValueChange:
         }
 
 
-def _report_states(*, community_ids: Iterable[int], months: Iterable[dt.date]) -> dict:
-    """``{(community_id, month): report state}`` for the reports that exist (row-locked)."""
-    from reports.models import Report  # the workflow app owns reports; metrics only reads
-
-    community_ids, months = set(community_ids), set(months)
-    if not community_ids or not months:
-        return {}
-    rows = (
-        Report.objects.select_for_update(of=("self",))
-        .filter(institution__communities__in=community_ids, month__in=months)
-        .values_list("institution__communities", "month", "state")
-        .order_by("pk")
-    )
-    return {(c, m): state for c, m, state in rows if c in community_ids}
-
-
-def _state_label(state: str | None) -> str:
-    from reports.models import ReportState
-
-    return ReportState(state).label if state else "нет отчёта"
-
-
-def _history_reason(channel: str, state: str | None) -> str:
-    return f"{channel}; отчёт: {_state_label(state)}"[:100]
+def _history_reason(channel: str, lock: MonthLock | None) -> str:
+    return f"{channel}; отчёт: {(lock or NO_REPORT).label}"[:100]
 
 
 def _save_with_history(row: MetricValue, *, user, reason: str) -> None:
@@ -119,7 +98,7 @@ def values_write(
     """
     if source not in PERSON_SOURCES:
         raise ValueError(f"not a person's source: {source}")
-    states = _report_states(community_ids={k[0] for k in cells}, months={k[1] for k in cells})
+    states = month_locks(community_ids={k[0] for k in cells}, months={k[1] for k in cells})
     _refuse_locked(cells, states)
     existing = {
         (r.community_id, r.month, r.indicator): r
@@ -144,10 +123,9 @@ def values_write(
     return changes
 
 
-def _refuse_locked(cells: Iterable[CellKey], states: Mapping) -> None:
-    from reports.models import ReportState
-
-    locked = sorted({k[1] for k in cells if states.get(k[:2]) == ReportState.APPROVED})
+def _refuse_locked(cells: Iterable[CellKey], states: Mapping[tuple[int, dt.date], MonthLock]
+                   ) -> None:
+    locked = sorted({k[1] for k in cells if states.get(k[:2], NO_REPORT).locked})
     if locked:
         months = ", ".join(month_label(m) for m in locked)
         raise Locked(f"Отчёт утверждён, значения изменить нельзя: {months}.")
@@ -156,7 +134,7 @@ def _refuse_locked(cells: Iterable[CellKey], states: Mapping) -> None:
 @transaction.atomic
 def values_confirm(*, community_id: int, month: dt.date, user, channel: str) -> int:
     """Mark the API figures of one community and month as confirmed by the institution."""
-    states = _report_states(community_ids=[community_id], months=[month])
+    states = month_locks(community_ids=[community_id], months=[month])
     rows = list(MetricValue.objects.select_for_update().filter(
         community_id=community_id, month=month, source__in=API_SOURCES, is_confirmed=False
     ))
@@ -187,14 +165,11 @@ def api_values_record(
     for indicator in values:
         Indicator(indicator)  # raises ValueError on an unknown indicator
     month = month.replace(day=1)
-    state = _report_states(community_ids=[community_id], months=[month]).get(
-        (community_id, month)
-    )
-    from reports.models import EDITABLE_STATES, ReportState
-
-    if state == ReportState.APPROVED:
+    state = month_locks(community_ids=[community_id], months=[month]).get(
+        (community_id, month), NO_REPORT)
+    if state.locked:
         return 0
-    value_open = state is None or state in EDITABLE_STATES
+    value_open = state.open
     existing = {
         v.indicator: v
         for v in MetricValue.objects.select_for_update().filter(
@@ -218,20 +193,9 @@ def api_values_record(
             value_changed += 1
         _save_with_history(row, user=None, reason=reason)
         changed += 1
-    if value_changed and state is not None:
-        _report_touch(community_id=community_id, month=month)
+    if value_changed and state.tracked:
+        _reports_touch(community_ids=[community_id], month=month)
     return changed
-
-
-def _report_touch(*, community_id: int, month: dt.date) -> None:
-    """A new effective figure makes open entry pages stale: bump the report's version."""
-    from django.db.models import F
-
-    from reports.models import Report
-
-    Report.objects.filter(institution__communities=community_id, month=month).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
 
 
 # What a collector may change on a stored row; ``updated_at`` too, since ``bulk_update`` does not
@@ -249,15 +213,13 @@ def api_values_record_many(
     The same rules row by row (approved months untouched, a person's figure kept, idempotent);
     rows and their history are written in bulk, a collection batch at a time.
     """
-    from reports.models import EDITABLE_STATES, ReportState
-
     if source not in API_SOURCES:
         raise ValueError(f"not an API source: {source}")
     for figures in values.values():
         for indicator in figures:
             Indicator(indicator)
     month = month.replace(day=1)
-    states = _report_states(community_ids=list(values), months=[month])
+    states = month_locks(community_ids=list(values), months=[month])
     existing = {
         (v.community_id, v.indicator): v
         for v in MetricValue.objects.select_for_update().filter(
@@ -268,10 +230,10 @@ def api_values_record_many(
     updated: dict[str, list[MetricValue]] = {}
     touched: list[int] = []
     for community_id, figures in values.items():
-        state = states.get((community_id, month))
-        if state == ReportState.APPROVED:
+        state = states.get((community_id, month), NO_REPORT)
+        if state.locked:
             continue
-        value_open = state is None or state in EDITABLE_STATES
+        value_open = state.open
         reason = _history_reason(label, state)
         value_changed = False
         for indicator, figure in figures.items():
@@ -288,7 +250,7 @@ def api_values_record_many(
                 row.value, row.source, row.is_confirmed = figure, source, False
                 value_changed = True
             (created if new else updated).setdefault(reason, []).append(row)
-        if value_changed and state is not None:
+        if value_changed and state.tracked:
             touched.append(community_id)
     return _api_values_store(created, updated, touched, month)
 
@@ -362,11 +324,5 @@ def _rows_with_history(rows: list[MetricValue], *, reason: str, update: bool) ->
 
 
 def _reports_touch(*, community_ids: list[int], month: dt.date) -> None:
-    """``_report_touch`` for several communities: each open report's version moves once."""
-    from django.db.models import F
-
-    from reports.models import Report
-
-    Report.objects.filter(institution__communities__in=community_ids, month=month).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
+    """New effective figures make open entry pages stale: whoever tracks the month hears it."""
+    effective_values_changed.send(sender=MetricValue, community_ids=community_ids, month=month)

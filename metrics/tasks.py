@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
 
 from celery import Task, shared_task
-from kombu.exceptions import OperationalError
 
 from metrics.collect import members_month, recovery
 from metrics.collect.choices import RunKind
 from metrics.collect.errors import TransientNetworkError
 from metrics.collect.runs import (
     QUEUE_DOWN,
+    TASK_BATCH,
+    TASK_BATCHES,
+    TASK_DISPATCH,
     collection_batch_collect,
     collection_batch_fail,
     collection_batches_collect,
@@ -29,27 +30,15 @@ from metrics.collect.runs import (
     collection_run_streamed,
     collection_start_all,
 )
-from portal.errors import ServiceUnavailable
 from portal.lib.months import parse_month
+from portal.queue import enqueue
 
 MAX_RETRIES = 5
-PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 1}
 
 
 def retry_delay(retries: int) -> float:
     """Exponential backoff with full jitter: ~10 s, 20 s, 40 s … capped at 10 minutes."""
     return min(600.0, 10.0 * 2**retries) * random.uniform(0.5, 1.5)
-
-
-def enqueue(task: Task, *args: Any) -> None:
-    """Send a task; a broker that cannot be reached becomes ServiceUnavailable (in Russian)."""
-    if task.app.conf.task_always_eager:  # in process: no producer, no broker connection
-        task.apply(args=args)
-        return
-    try:
-        task.apply_async(args=args, retry=True, retry_policy=PUBLISH_RETRY)
-    except (OperationalError, ConnectionError, OSError) as exc:
-        raise ServiceUnavailable(QUEUE_DOWN) from exc
 
 
 def dispatch_plan(run_id: int) -> list[tuple[Task, tuple]]:
@@ -60,12 +49,12 @@ def dispatch_plan(run_id: int) -> list[tuple[Task, tuple]]:
     return [(collect_batch, (batch_id,)) for batch_id in batch_ids]
 
 
-@shared_task(name="metrics.tasks.collect_run_dispatch", acks_late=True)
+@shared_task(name=TASK_DISPATCH, acks_late=True)
 def collect_run_dispatch(run_id: int) -> int:
     """Fan a run out: one task per batch still to collect (one for a streamed run)."""
     plan = dispatch_plan(run_id)
     for task, args in plan:
-        enqueue(task, *args)
+        enqueue(task.name, *args, unavailable=QUEUE_DOWN)
     collection_run_finish_if_complete(run_id=run_id)
     return len(plan)
 
@@ -84,7 +73,7 @@ def _retry_later(task: Task, exc: TransientNetworkError, args: tuple,
     raise task.retry(exc=exc, countdown=retry_delay(retries)) from exc
 
 
-@shared_task(bind=True, name="metrics.tasks.collect_batch", acks_late=True,
+@shared_task(bind=True, name=TASK_BATCH, acks_late=True,
              max_retries=MAX_RETRIES)
 def collect_batch(self: Task, batch_id: int) -> None:
     """Collect one batch; retry transient errors later, give up after the last retry."""
@@ -95,7 +84,7 @@ def collect_batch(self: Task, batch_id: int) -> None:
                      lambda error: collection_batch_fail(batch_id=batch_id, error=error))
 
 
-@shared_task(bind=True, name="metrics.tasks.collect_batches", acks_late=True,
+@shared_task(bind=True, name=TASK_BATCHES, acks_late=True,
              max_retries=MAX_RETRIES)
 def collect_batches(self: Task, batch_ids: list[int]) -> None:
     """Collect a streamed run's batches together; retry the ones left open, as one batch is."""

@@ -12,7 +12,7 @@ from reports.models import (
     ReportComment,
 )
 
-# --- The Table-1 workflow. State changes go through reports.services; the admin only reads
+# --- The Table-1 workflow. State changes go through reports.workflow.services; the admin only reads
 # them, so the rules and the audit trail cannot be bypassed here.
 
 

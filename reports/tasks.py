@@ -3,8 +3,9 @@
 from celery import shared_task
 from django.utils import timezone
 
-from reports import export_cleanup
-from reports.reminders import TASK_NAME, reminders_send
+from reports.exports import cleanup as export_cleanup
+from reports.exports import jobs as export_jobs
+from reports.workflow.reminders import TASK_NAME, reminders_send
 
 
 @shared_task(name=TASK_NAME, acks_late=True)
@@ -13,12 +14,10 @@ def send_report_reminders() -> dict:
     return reminders_send(today=timezone.localdate()).as_dict()
 
 
-@shared_task(name="reports.export_job_run", acks_late=True)
+@shared_task(name=export_jobs.EXPORT_TASK, acks_late=True)
 def export_job_run(job_id: int) -> bool:
     """Build a background export (summaries zip, large ranking); a second delivery is a no-op."""
-    from reports.export_jobs import export_job_execute
-
-    return export_job_execute(job_id=job_id)
+    return export_jobs.export_job_execute(job_id=job_id)
 
 
 @shared_task(name=export_cleanup.CLEANUP_TASK, acks_late=True)

@@ -1,13 +1,14 @@
 from django.urls import path
 
 from reports.views import completeness, table1_files, workflow
+from reports.views import exports as export_views
 from reports.views import rankings as ranking_views
 from reports.views import summaries as summary_views
 
 app_name = "reports"
 urlpatterns: list = []
 
-# The Table-1 workflow (reports/views/workflow.py).
+# The Table-1 workflow (reports/views/workflow.py, table1_files.py, completeness.py).
 urlpatterns += [
     path("reports/", workflow.reports_index, name="list"),
     path("reports/<int:institution_id>/<str:month>/", workflow.report_detail, name="report"),
@@ -38,16 +39,17 @@ urlpatterns += [
     path("charts/audience/", ranking_views.audience_chart, name="audience-chart"),
 ]
 
-# Territory summaries and background exports (reports/views/summaries.py).
+# Territory summaries (reports/views/summaries.py), background exports and the registry
+# workbook (reports/views/exports.py).
 urlpatterns += [
     path("summaries/", summary_views.summary_page, name="summary"),
     path("summaries/export.xlsx", summary_views.summary_export, name="summary-export"),
-    path("exports/", summary_views.export_list, name="exports"),
-    path("exports/registry.xlsx", summary_views.registry_export, name="registry-export"),
-    path("exports/summaries/", summary_views.export_start_summaries,
+    path("exports/", export_views.export_list, name="exports"),
+    path("exports/registry.xlsx", export_views.registry_export, name="registry-export"),
+    path("exports/summaries/", export_views.export_start_summaries,
          name="export-start-summaries"),
-    path("exports/ranking/", summary_views.export_start_ranking, name="export-start-ranking"),
-    path("exports/<int:pk>/", summary_views.export_detail, name="export-detail"),
-    path("exports/<int:pk>/status/", summary_views.export_status, name="export-status"),
-    path("exports/<int:pk>/download/", summary_views.export_download, name="export-download"),
+    path("exports/ranking/", export_views.export_start_ranking, name="export-start-ranking"),
+    path("exports/<int:pk>/", export_views.export_detail, name="export-detail"),
+    path("exports/<int:pk>/status/", export_views.export_status, name="export-status"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export-download"),
 ]

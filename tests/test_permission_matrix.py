@@ -49,10 +49,10 @@ from institutions.models import Community, Institution, Territory
 from metrics.collect.choices import RunKind
 from metrics.models import CollectionRun, MetricValue, NetworkToken
 from metrics.tokens import token_register
-from reports.forms_rankings import parse_ranking_params
 from reports.models import ExportJob, PublishedRanking, Report
 from reports.models.rankings import ExportKind, ExportState
-from reports.publishing import ranking_publish
+from reports.rankings.forms import parse_ranking_params
+from reports.rankings.publishing import ranking_publish
 from tests.factories import MemberSnapshotFactory, MetricValueFactory, ProfileFactory
 
 PERSONAS = ["anonymous", "outsider", "editor_a", "municipal_a", "regional", "viewer",

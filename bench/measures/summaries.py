@@ -10,7 +10,7 @@ from bench.harness import Result, median_seconds, report
 from institutions.models import Territory
 from portal.lib.months import add_months
 from reports.exports.summary import summaries_zip
-from reports.summaries import territory_summary
+from reports.summaries.selectors import territory_summary
 
 
 def pack(context: Context) -> list[Result]:

@@ -26,9 +26,16 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from metrics.collect.choices import BatchState, RunState
-from metrics.collect.runs import collection_run_finish_if_complete, collection_run_streamed
+from metrics.collect.runs import (
+    QUEUE_DOWN,
+    TASK_BATCH,
+    TASK_BATCHES,
+    collection_run_finish_if_complete,
+    collection_run_streamed,
+)
 from metrics.models import CollectionBatch, CollectionRun
 from portal.errors import ServiceUnavailable
+from portal.queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +95,12 @@ def collection_recover_lost(*, timeout: dt.timedelta | None = None) -> list[int]
 
 def _enqueue(run_id: int, batch_ids: list[int], queued: list[int]) -> None:
     """As the run's dispatch does: one stream task for a streamed run, else a task a batch."""
-    from metrics.tasks import collect_batch, collect_batches, enqueue
-
     if collection_run_streamed(run_id=run_id):
-        enqueue(collect_batches, batch_ids)
+        enqueue(TASK_BATCHES, batch_ids, unavailable=QUEUE_DOWN)
         queued.extend(batch_ids)
         return
     for batch_id in batch_ids:
-        enqueue(collect_batch, batch_id)
+        enqueue(TASK_BATCH, batch_id, unavailable=QUEUE_DOWN)
         queued.append(batch_id)
 
 

@@ -59,6 +59,7 @@ from metrics.models import (
 from metrics.tokens import tokens_usable
 from portal.errors import ServiceUnavailable, ValidationFailed
 from portal.lib.months import add_months
+from portal.queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,10 @@ FETCHERS = {
 #: Runs whose open batches one task collects as a single stream of requests.
 STREAMED = {(RunKind.POSTS, Network.VK)}
 QUEUE_DOWN = "Очередь задач недоступна: сбор не запущен, попробуйте позже."
+# The collection's tasks by name (``metrics.tasks`` registers them): services enqueue by name.
+TASK_DISPATCH = "metrics.tasks.collect_run_dispatch"
+TASK_BATCH = "metrics.tasks.collect_batch"
+TASK_BATCHES = "metrics.tasks.collect_batches"
 
 
 def default_period(kind: str) -> dt.date:
@@ -151,10 +156,8 @@ def collection_start_all(*, kinds: Sequence[str], user=None) -> list[CollectionR
 
 def run_dispatch(*, run: CollectionRun) -> None:
     """Enqueue the run's fan-out task; say «очередь задач недоступна» if the broker is down."""
-    from metrics.tasks import collect_run_dispatch, enqueue
-
     try:
-        enqueue(collect_run_dispatch, run.pk)
+        enqueue(TASK_DISPATCH, run.pk, unavailable=QUEUE_DOWN)
     except ServiceUnavailable:
         CollectionRun.objects.filter(pk=run.pk).update(
             state=RunState.FAILED, finished_at=timezone.now(), message=QUEUE_DOWN)

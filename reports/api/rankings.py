@@ -29,9 +29,7 @@ from portal.errors import NotFound, ValidationFailed
 from reports.exports.rankings import ranking_csv, ranking_sheets
 from reports.exports.summary import summary_workbook
 from reports.exports.xlsx import XLSX_CONTENT_TYPE, workbook_file
-from reports.forms_rankings import PERIOD_CHOICES, SummaryForm, parse_ranking_params
 from reports.models import PublishedRanking, PublishedRankingVersion
-from reports.publishing import describe_params, version_params
 from reports.rankings import (
     INTERACTIONS_NOTE,
     LEAGUE_CHOICES,
@@ -47,7 +45,10 @@ from reports.rankings import (
     ranking_notes,
     ranking_stream_for_user,
 )
-from reports.summaries import METHOD_NOTES, TerritorySummary, territory_summary
+from reports.rankings.forms import PERIOD_CHOICES, parse_ranking_params
+from reports.rankings.publishing import describe_params, version_params
+from reports.summaries.forms import SummaryForm
+from reports.summaries.selectors import METHOD_NOTES, TerritorySummary, territory_summary
 
 # Ranked rows per piece of a streamed JSON ranking (≈ 0.5 MB).
 JSON_CHUNK_ROWS = 1000

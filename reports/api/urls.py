@@ -12,9 +12,10 @@ router.register("rankings", RankingViewSet, basename="ranking")
 router.register("published-rankings", PublishedRankingViewSet, basename="published-ranking")
 router.register("summaries", TerritorySummaryViewSet, basename="summary")
 
-# The Table-1 workflow: reports with their actions, values with a bulk upsert
-# (reports/api/workflow.py).
-from reports.api.workflow import ReportViewSet, ValueViewSet  # noqa: E402
+# The Table-1 workflow: reports with their actions (reports/api/workflow.py), values with a
+# bulk upsert (reports/api/values.py).
+from reports.api.values import ValueViewSet  # noqa: E402
+from reports.api.workflow import ReportViewSet  # noqa: E402
 
 router.register("reports", ReportViewSet, basename="report")
 router.register("report-values", ValueViewSet, basename="report-value")

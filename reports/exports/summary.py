@@ -9,7 +9,7 @@ from typing import IO, Any
 from institutions.choices import Network
 from portal.lib.months import month_label
 from reports.exports.xlsx import FLOAT, INT, Column, Sheet, write_workbook
-from reports.summaries import FIGURE_LABELS, FIGURES, METHOD_NOTES, TerritorySummary
+from reports.summaries.selectors import FIGURE_LABELS, FIGURES, METHOD_NOTES, TerritorySummary
 
 NETWORK_LABELS = dict(Network.choices)
 COLUMNS = [

@@ -19,7 +19,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from metrics.choices import TABLE1_INDICATORS
 from portal.lib.months import MONTH_ABBR_RU
 from reports.exports import table1 as layout
-from reports.validation import FigureError, parse_figure
+from reports.workflow.validation import FigureError, parse_figure
 
 MAX_UNCOMPRESSED_BYTES = 25 * 1024 * 1024
 MAX_MEMBER_RATIO = 100  # a larger compression ratio on a big member is a zip bomb

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def ensure_schedule(apps, schema_editor):
-    from reports.reminders import reminder_schedule_ensure
+    from reports.workflow.reminders import reminder_schedule_ensure
 
     reminder_schedule_ensure(
         periodic_task_model=apps.get_model("django_celery_beat", "PeriodicTask"),

@@ -5,7 +5,7 @@ def ensure_schedules(apps, schema_editor):
     """The daily export cleanup, and the collection's later periodic tasks on databases whose
     collection schedule migration ran before they existed (both idempotent)."""
     from metrics.collect.schedule import collection_schedule_ensure
-    from reports.export_cleanup import export_cleanup_schedule_ensure
+    from reports.exports.cleanup import export_cleanup_schedule_ensure
 
     models_ = {
         "periodic_task_model": apps.get_model("django_celery_beat", "PeriodicTask"),

@@ -10,6 +10,7 @@ places with ``RANK()`` window functions, so nothing is ranked in Python.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -148,22 +149,131 @@ def _raw_value_sql(params: RankingParams) -> str:
     return f"j.v_{value_indicators(params)[0]}"
 
 
+class SqlParts:
+    """Named pieces of one statement and their named parameters (``%(name)s``).
+
+    The ORM compiles with positional ``%s``; ``embed`` renames those to ``prefix_N`` so every
+    parameter of the statement is found by name, whatever order the pieces end up in.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+
+    def param(self, name: str, value: Any) -> str:
+        self.params[name] = value
+        return f"%({name})s"
+
+    def embed(self, prefix: str, sql: str, params: tuple | list) -> str:
+        values = iter(params)
+        counter = iter(range(len(params)))
+
+        def rename(match: re.Match) -> str:
+            if match.group(0) == "%%":
+                return "%%"
+            return self.param(f"{prefix}_{next(counter)}", next(values))
+
+        return re.sub(r"%%|%s", rename, sql)
+
+
 def _lateral_members(day_param: str, alias: str, prefix: str) -> str:
     """PostgreSQL: members on a date or the nearest earlier one, one index probe per community."""
     table = connection.ops.quote_name(MemberSnapshot._meta.db_table)
+    date = connection.ops.quote_name("date")
     return (
-        f" LEFT JOIN LATERAL (SELECT ms.{connection.ops.quote_name('date')} AS {prefix}_date, "
+        f" LEFT JOIN LATERAL (SELECT ms.{date} AS {prefix}_date, "
         f"ms.members AS {prefix}_members FROM {table} ms WHERE ms.community_id = base.id "
-        f"AND ms.{connection.ops.quote_name('date')} <= {day_param} "
-        f"ORDER BY ms.{connection.ops.quote_name('date')} DESC LIMIT 1) {alias} ON TRUE"
+        f"AND ms.{date} <= {day_param} "
+        f"ORDER BY ms.{date} DESC LIMIT 1) {alias} ON TRUE"
     )
+
+
+def _base_cte(sql: SqlParts, communities: QuerySet[Community], params: RankingParams,
+              lateral: bool) -> str:
+    base_sql, base_params = _base_queryset(communities, params, lateral=lateral).query \
+        .sql_with_params()
+    materialized = "" if lateral else "MATERIALIZED "
+    return f"base AS {materialized}({sql.embed('base', base_sql, base_params)})"
+
+
+def _members_join(sql: SqlParts, params: RankingParams) -> tuple[str, str]:
+    """LATERAL joins for the end (and start) members: (join text, extra columns)."""
+    join = _lateral_members(sql.param("date_to", params.date_to), "e", "end")
+    columns = ", e.end_date, e.end_members"
+    if params.metric in GROWTH_METRICS:
+        join += _lateral_members(sql.param("date_from", params.date_from), "s", "start")
+        columns += ", s.start_date, s.start_members"
+    return join, columns
+
+
+def _values_cte(sql: SqlParts, params: RankingParams, indicators: list[str]) -> str:
+    vals_sql, vals_params = _values_queryset(params, indicators).query.sql_with_params()
+    return f"vals AS MATERIALIZED ({sql.embed('vals', vals_sql, vals_params)})"
+
+
+def _interactions_column(indicators: list[str]) -> str:
+    if "likes" not in indicators:
+        return "NULL"
+    return f"CAST({_INTERACTIONS_SQL.replace('j.', 'vals.')} AS BIGINT)"
+
+
+def _growth_columns(lateral: bool) -> str:
+    start, end = (("s.start_members", "e.end_members") if lateral
+                  else ("base.start_members", "base.end_members"))
+    return (f", {end} - {start} AS growth, CASE WHEN {start} > 0 THEN "
+            f"CAST({end} - {start} AS {_FLOAT}) * 100.0 / {start} END AS growth_pct")
+
+
+def _joined_cte(sql: SqlParts, params: RankingParams, indicators: list[str],
+                lateral: bool) -> list[str]:
+    """``vals`` (when the metric sums monthly values) and ``j``: one row per community."""
+    ctes, join, columns = [], "", ""
+    if lateral:
+        join, columns = _members_join(sql, params)
+    if indicators:
+        ctes.append(_values_cte(sql, params, indicators))
+        join += " LEFT JOIN vals ON vals.community_id = base.id"
+        # SUM of a bigint is numeric on PostgreSQL; whole numbers keep every consumer simple.
+        columns += "".join(f", CAST(vals.v_{i} AS BIGINT) AS v_{i}" for i in indicators)
+    if params.metric in GROWTH_METRICS:
+        columns += _growth_columns(lateral)
+    ctes.append(f"j AS (SELECT base.*{columns}, {_interactions_column(indicators)} "
+                f"AS interactions FROM base{join})")
+    return ctes
+
+
+def _scored_cte(sql: SqlParts, params: RankingParams) -> str:
+    """Each row's league and figure; only active communities of active institutions score."""
+    eligible = [f"j.state = {sql.param('active', CommunityState.ACTIVE)}",
+                "j.institution_active"]
+    where = []
+    if params.flagship_only:
+        threshold = sql.param("flagship_threshold", flagship_threshold())
+        where.append(f"(j.end_members > {threshold} OR j.end_members IS NULL)")
+    if params.league:
+        where.append(f"({_LEAGUE_SQL} = {sql.param('league', params.league)} "
+                     "OR j.end_members IS NULL)")
+    if where:
+        eligible.append("j.end_members IS NOT NULL")
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    return (f"scored AS (SELECT j.*, {_LEAGUE_SQL} AS league, "
+            f"CASE WHEN {' AND '.join(eligible)} THEN {_raw_value_sql(params)} END AS value "
+            f"FROM j{condition})")
+
+
+_RANKED_CTE = (
+    "ranked AS (SELECT scored.*, "
+    "CASE WHEN value IS NOT NULL THEN RANK() OVER (PARTITION BY value IS NULL "
+    "ORDER BY value DESC) END AS place, "
+    "CASE WHEN value IS NOT NULL THEN RANK() OVER (PARTITION BY value IS NULL, league "
+    "ORDER BY value DESC) END AS league_place FROM scored)"
+)
 
 
 def ranking_sql(
     communities: QuerySet[Community], params: RankingParams, *, lateral: bool | None = None,
     text_dates: bool = False, as_json: bool = False,
-) -> tuple[str, list]:
-    """The whole ranking as one SQL statement with its parameters.
+) -> tuple[str, dict[str, Any]]:
+    """The whole ranking as one SQL statement with its named parameters.
 
     ``lateral`` (default: on PostgreSQL) looks members up with LATERAL joins that fetch date and
     figure in one probe; otherwise correlated subqueries in a materialised CTE do it (SQLite).
@@ -174,68 +284,17 @@ def ranking_sql(
     """
     if lateral is None:
         lateral = connection.vendor == "postgresql"
-    base_qs = _base_queryset(communities, params, lateral=lateral)
-    base_sql, base_params = base_qs.query.sql_with_params()
-    sql_params: list[Any] = list(base_params)
+    sql = SqlParts()
     indicators = value_indicators(params)
-    ctes = [f"base AS {'' if lateral else 'MATERIALIZED '}({base_sql})"]
-    join, extra_cols = "", ""
-    if lateral:
-        join += _lateral_members("%s", "e", "end")
-        extra_cols += ", e.end_date, e.end_members"
-        sql_params.append(params.date_to)
-        if params.metric in GROWTH_METRICS:
-            join += _lateral_members("%s", "s", "start")
-            extra_cols += ", s.start_date, s.start_members"
-            sql_params.append(params.date_from)
-    if indicators:
-        vals_sql, vals_params = _values_queryset(params, indicators).query.sql_with_params()
-        ctes.append(f"vals AS MATERIALIZED ({vals_sql})")
-        sql_params = [*base_params, *vals_params, *sql_params[len(base_params):]]
-        join += " LEFT JOIN vals ON vals.community_id = base.id"
-        # SUM of a bigint is numeric on PostgreSQL; whole numbers keep every consumer simple.
-        extra_cols += "".join(f", CAST(vals.v_{i} AS BIGINT) AS v_{i}" for i in indicators)
-    interactions = _INTERACTIONS_SQL.replace("j.", "vals.") if "likes" in indicators else "NULL"
-    interactions = f"CAST({interactions} AS BIGINT)" if "likes" in indicators else interactions
-    if params.metric in GROWTH_METRICS:
-        start, end = ("s.start_members", "e.end_members") if lateral else (
-            "base.start_members", "base.end_members")
-        extra_cols += (f", {end} - {start} AS growth, CASE WHEN {start} > 0 THEN "
-                       f"CAST({end} - {start} AS {_FLOAT}) * 100.0 / {start} END AS growth_pct")
-    ctes.append(f"j AS (SELECT base.*{extra_cols}, {interactions} AS interactions "
-                f"FROM base{join})")
-    eligible, where = ["j.state = %s", "j.institution_active"], []
-    size_params: list[Any] = []
-    if params.flagship_only:
-        where.append("(j.end_members > %s OR j.end_members IS NULL)")
-        size_params.append(flagship_threshold())
-    if params.league:
-        where.append(f"({_LEAGUE_SQL} = %s OR j.end_members IS NULL)")
-        size_params.append(params.league)
-    if where:
-        eligible.append("j.end_members IS NOT NULL")
-    ctes.append(
-        f"scored AS (SELECT j.*, {_LEAGUE_SQL} AS league, "
-        f"CASE WHEN {' AND '.join(eligible)} THEN {_raw_value_sql(params)} END AS value "
-        f"FROM j{' WHERE ' + ' AND '.join(where) if where else ''})"
-    )
-    sql_params += [CommunityState.ACTIVE, *size_params]
-    ctes.append(
-        "ranked AS (SELECT scored.*, "
-        "CASE WHEN value IS NOT NULL THEN RANK() OVER (PARTITION BY value IS NULL "
-        "ORDER BY value DESC) END AS place, "
-        "CASE WHEN value IS NOT NULL THEN RANK() OVER (PARTITION BY value IS NULL, league "
-        "ORDER BY value DESC) END AS league_place FROM scored)"
-    )
-    top = ""
-    if params.top:
-        top = " WHERE place IS NULL OR place <= %s"
-        sql_params.append(params.top)
+    ctes = [_base_cte(sql, communities, params, lateral),
+            *_joined_cte(sql, params, indicators, lateral),
+            _scored_cte(sql, params), _RANKED_CTE]
+    top = f" WHERE place IS NULL OR place <= {sql.param('top', params.top)}" if params.top \
+        else ""
     columns = _output_columns(params, text_dates or as_json)
     if not as_json:
-        sql = (f"WITH {', '.join(ctes)} SELECT {_select_list(columns)} "
-               f"FROM ranked{top} ORDER BY value IS NULL, value DESC, id")
-        return sql, sql_params
+        return (f"WITH {', '.join(ctes)} SELECT {_select_list(columns)} "
+                f"FROM ranked{top} ORDER BY value IS NULL, value DESC, id"), sql.params
     # The head's figures and the order come from the narrow rows; the JSON texts are written
     # last, so no window buffers them and no sort moves them.
     ctes.append(
@@ -243,10 +302,9 @@ def ranking_sql(
         " MAX(CASE WHEN value IS NOT NULL THEN end_date END) OVER () AS latest "
         f"FROM ranked{top} ORDER BY apart, value DESC, id)"
     )
-    sql = (f"WITH {', '.join(ctes)} SELECT apart, institution_active, "
-           f"{_json_object(columns)}, {_text_date('latest', True)}, ranked_count "
-           "FROM shown ORDER BY apart, value DESC, id")
-    return sql, sql_params
+    return (f"WITH {', '.join(ctes)} SELECT apart, institution_active, "
+            f"{_json_object(columns)}, {_text_date('latest', True)}, ranked_count "
+            "FROM shown ORDER BY apart, value DESC, id"), sql.params
 
 
 def _text_date(column: str, text_dates: bool) -> str:

@@ -8,13 +8,13 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from portal.lib.months import add_months, month_label, parse_month
-from reports.completeness import (
+from reports.models import ReportState
+from reports.summaries.completeness import (
     completeness_heatmap,
     completeness_month,
     deadline_for,
     is_overdue,
 )
-from reports.models import ReportState
 
 
 def _chosen_month(text: str | None, today: dt.date) -> tuple[dt.date, str]:

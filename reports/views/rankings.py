@@ -30,12 +30,9 @@ from institutions.models import (
     profile_of,
 )
 from portal.errors import PortalError, ValidationFailed
-from reports.audience import audience_series, sample_series
 from reports.exports.rankings import ranking_csv, ranking_sheets
 from reports.exports.xlsx import XLSX_CONTENT_TYPE, workbook_file
-from reports.forms_rankings import RankingForm, params_query
 from reports.models import PublishedRanking, PublishedRankingVersion
-from reports.publishing import describe_params, ranking_publish, version_params
 from reports.rankings import (
     LEAGUES,
     RankingParams,
@@ -45,6 +42,9 @@ from reports.rankings import (
     ranking_notes,
     ranking_stream_for_user,
 )
+from reports.rankings.audience import audience_series, sample_series
+from reports.rankings.forms import RankingForm, params_query
+from reports.rankings.publishing import describe_params, ranking_publish, version_params
 
 PAGE_SIZE = 100
 CHART_BARS = 30

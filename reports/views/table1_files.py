@@ -9,11 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from institutions.models import Institution
-from reports import workflow
 from reports.exports.table1 import table1_workbook
+from reports.imports.services import table1_import
 from reports.imports.table1 import ImportProblem, ImportRejected
-from reports.services import table1_import
-from reports.workflow_selectors import table1_sheets
+from reports.workflow import rules
+from reports.workflow.selectors import table1_sheets
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -47,12 +47,12 @@ def _read_files(request: HttpRequest) -> tuple[list[tuple[str, bytes]], list[Imp
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     """Upload filled forms; everything is checked first and stored only if all is well."""
-    many = workflow.is_regional(request.user)
+    many = rules.is_regional(request.user)
     context = {"many": many, "problems": [], "result": None}
     if request.method != "POST":
         return render(request, "reports/upload.html", context)
-    if not workflow.may_enter_values(request.user):
-        raise PermissionDenied(workflow.ENTER_VALUES_REFUSED)
+    if not rules.may_enter_values(request.user):
+        raise PermissionDenied(rules.ENTER_VALUES_REFUSED)
     files, problems = _read_files(request)
     dry_run = request.POST.get("dry_run") == "on"
     if not files and not problems:

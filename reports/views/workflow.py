@@ -17,11 +17,10 @@ from institutions.models import Institution
 from metrics.models import MetricValue
 from portal.errors import Conflict, PortalError, ValidationFailed
 from portal.lib.months import month_label
-from reports import workflow
 from reports.models import Report, ReportAction
-from reports.services import ACTIONS, report_comment_add, report_values_save
-from reports.workflow_filters import ReportPageFilter
-from reports.workflow_selectors import (
+from reports.workflow import rules
+from reports.workflow.filters import ReportPageFilter
+from reports.workflow.selectors import (
     EntryTable,
     entry_table,
     institutions_for_entry,
@@ -31,6 +30,7 @@ from reports.workflow_selectors import (
     report_warnings,
     value_history,
 )
+from reports.workflow.services import ACTIONS, report_comment_add, report_values_save
 
 
 def _visible_institution(user, pk: int) -> Institution:
@@ -143,7 +143,7 @@ def entry(request: HttpRequest, institution_id: int, year: int) -> HttpResponse:
     institution = _visible_institution(request.user, institution_id)
     if not 2000 <= year <= 2100:
         raise Http404("Нет такого года.")
-    can_edit = workflow.can_edit_values(request.user, institution)
+    can_edit = rules.can_edit_values(request.user, institution)
     today = timezone.localdate()
     status, error = 200, ""
     if request.method == "POST":
@@ -211,12 +211,12 @@ def _render_report(request: HttpRequest, institution: Institution, month: dt.dat
         "institution": institution, "month": month, "month_label": month_label(month),
         "report": report, "error": error, "typed": typed, "failed_action": failed_action,
         "warnings": report_warnings(institution=institution, month=month),
-        "can_edit": workflow.can_edit_values(request.user, institution),
-        "can_comment": bool(report and workflow.roles_for(request.user, institution)),
+        "can_edit": rules.can_edit_values(request.user, institution),
+        "can_comment": bool(report and rules.roles_for(request.user, institution)),
     }
     if report is not None:
         context |= {
-            "actions": [(a, ReportAction(a).label) for a in workflow.allowed_actions(
+            "actions": [(a, ReportAction(a).label) for a in rules.allowed_actions(
                 request.user, institution, report.state)],
             "comments": report.comments.select_related("author"),
             "history": report_history(report=report),

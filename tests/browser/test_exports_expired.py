@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from reports.export_cleanup import export_files_cleanup
+from reports.exports.cleanup import export_files_cleanup
 from reports.models import ExportJob, ExportKind, ExportState
 
 

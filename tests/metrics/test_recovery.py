@@ -12,7 +12,6 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from institutions.choices import Network
-from metrics import tasks as metrics_tasks
 from metrics.collect.choices import BatchState, RunKind, RunState
 from metrics.collect.recovery import collection_recover_lost
 from metrics.collect.runs import collection_run_create
@@ -21,6 +20,7 @@ from metrics.models import CollectionBatch, CollectionRun, MemberSnapshot
 from metrics.tasks import collect_batch
 from metrics.tasks import collection_recover_lost as recover_task
 from portal.errors import ServiceUnavailable
+from portal.queue import enqueue as real_enqueue
 from tests.metrics.conftest import make_communities, vk_ids
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,8 @@ def age(run: CollectionRun, ago: dt.timedelta = LONG_AGO) -> None:
 def queue(monkeypatch) -> list[int]:
     """Re-queued batch ids, recorded instead of collected (a queue nobody consumes yet)."""
     sent: list[int] = []
-    monkeypatch.setattr("metrics.tasks.enqueue", lambda task, *args: sent.append(args[0]))
+    monkeypatch.setattr("metrics.collect.recovery.enqueue",
+                        lambda task_name, *args, **options: sent.append(args[0]))
     return sent
 
 
@@ -137,10 +138,10 @@ def test_a_run_left_open_after_its_last_batch_is_finished(run, queue):
 
 
 def test_when_the_queue_is_down_the_batch_is_taken_again_next_time(run, monkeypatch):
-    def down(task, *args):
+    def down(task_name, *args, **options):
         raise ServiceUnavailable("Очередь задач недоступна")
 
-    monkeypatch.setattr("metrics.tasks.enqueue", down)
+    monkeypatch.setattr("metrics.collect.recovery.enqueue", down)
     claimed_by_a_dead_worker(batch(run, 0))
     assert collection_recover_lost() == []
     assert batch(run, 0).state == BatchState.PENDING
@@ -163,13 +164,11 @@ def test_a_streamed_posts_run_is_requeued_as_one_stream_and_collected(emulator, 
     CollectionBatch.objects.filter(pk=batch(run, 1).pk).update(
         updated_at=timezone.now() - LONG_AGO)  # never taken: the stream died with its worker
     sent: list[tuple[str, tuple]] = []
-    real_enqueue = metrics_tasks.enqueue
+    def record(task_name, *args, **options):
+        sent.append((task_name, args))
+        real_enqueue(task_name, *args, **options)
 
-    def record(task, *args):
-        sent.append((task.name, args))
-        real_enqueue(task, *args)
-
-    monkeypatch.setattr("metrics.tasks.enqueue", record)
+    monkeypatch.setattr("metrics.collect.recovery.enqueue", record)
     ids = [batch(run, 0).pk, batch(run, 1).pk]
 
     assert collection_recover_lost() == ids

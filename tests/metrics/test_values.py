@@ -11,7 +11,7 @@ from metrics.services import api_values_record, values_write
 from portal.errors import Conflict, Locked, NotAllowed, ValidationFailed
 from portal.lib.months import add_months
 from reports.models import Report, ReportState
-from reports.services import report_values_save
+from reports.workflow.services import report_values_save
 from tests.reports.helpers_table1 import MARCH, NORMAL, cells_for, fill, report_in, stored
 
 

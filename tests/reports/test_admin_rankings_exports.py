@@ -10,8 +10,8 @@ from django.utils import timezone
 from institutions.models import Community
 from metrics.models import MemberSnapshot
 from reports.models import ExportJob, ExportKind, ExportState, PublishedRankingVersion
-from reports.publishing import ranking_publish
 from reports.rankings import RankingParams
+from reports.rankings.publishing import ranking_publish
 
 pytestmark = pytest.mark.django_db
 

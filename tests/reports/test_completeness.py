@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from reports.completeness import completeness_heatmap, completeness_month, deadline_for
 from reports.models import ReportState
+from reports.summaries.completeness import completeness_heatmap, completeness_month, deadline_for
 from tests.factories import InstitutionFactory
 from tests.reports.helpers_table1 import FEBRUARY, MARCH, report_in
 

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from reports.export_cleanup import (
+from reports.exports.cleanup import (
     CLEANUP_SCHEDULE,
     export_cleanup_schedule_ensure,
     export_files_cleanup,

@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from metrics.models import MemberSnapshot, MetricValue
-from reports.export_jobs import export_job_execute, export_job_request
+from reports.exports.jobs import export_job_execute, export_job_request
 from reports.models import ExportJob, ExportKind, ExportState
 from tests.factories import TerritoryFactory
 

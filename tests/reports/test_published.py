@@ -10,8 +10,8 @@ from institutions.models import Community
 from metrics.models import MemberSnapshot
 from portal.errors import NotAllowed, ValidationFailed
 from reports.models import PublishedRanking, PublishedRankingVersion
-from reports.publishing import ranking_publish
 from reports.rankings import RankingParams
+from reports.rankings.publishing import ranking_publish
 
 D1, D2 = dt.date(2026, 7, 5), dt.date(2026, 8, 7)
 QUERY = f"metric=growth&date_from={D1}&date_to={D2}&flagship=on&top=10"

@@ -229,8 +229,8 @@ def test_an_empty_scope_streams_an_empty_ranking(api_as, editor_a, db, instituti
 def test_a_reader_leaving_early_gives_the_cursor_and_savepoint_back(viewer, grown,
                                                                    monkeypatch):
     from reports.api.rankings import json_streamed
-    from reports.forms_rankings import parse_ranking_params
     from reports.rankings import ranking_json
+    from reports.rankings.forms import parse_ranking_params
 
     monkeypatch.setattr("reports.api.rankings.JSON_CHUNK_ROWS", 1)
     savepoints = list(connection.savepoint_ids)

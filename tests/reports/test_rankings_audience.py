@@ -7,7 +7,7 @@ import random
 from demo.members import seed_member_history
 from institutions.models import Community
 from metrics.models import MemberSnapshot
-from reports.audience import audience_series, sample_series
+from reports.rankings.audience import audience_series, sample_series
 from tests.factories import CommunityFactory
 from tests.reports.rankings_oracle import members_on
 
@@ -41,7 +41,7 @@ def test_the_total_carries_each_community_forward_over_missed_days(institution_a
 
 
 def test_long_ranges_are_thinned_but_keep_the_last_day():
-    from reports.audience import AudiencePoint
+    from reports.rankings.audience import AudiencePoint
 
     points = [AudiencePoint(START + dt.timedelta(days=n), n, 1) for n in range(365)]
     sampled = sample_series(points, limit=120)

@@ -9,8 +9,13 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from reports.models import ReminderKind, ReminderLog, ReportState
-from reports.reminders import SCHEDULE_NAME, TASK_NAME, reminder_schedule_ensure, reminders_send
 from reports.tasks import send_report_reminders
+from reports.workflow.reminders import (
+    SCHEDULE_NAME,
+    TASK_NAME,
+    reminder_schedule_ensure,
+    reminders_send,
+)
 from tests.factories import CommunityFactory, InstitutionFactory
 from tests.reports.helpers_table1 import FEBRUARY, MARCH, report_in
 

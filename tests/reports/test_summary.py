@@ -9,7 +9,7 @@ import pytest
 
 from metrics.models import MemberSnapshot, MetricValue
 from reports.models import Report, ReportState
-from reports.summaries import FIGURES, territory_summary
+from reports.summaries.selectors import FIGURES, territory_summary
 from tests.factories import CommunityFactory, InstitutionFactory
 
 MONTHS = [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]

@@ -4,7 +4,13 @@ import datetime as dt
 
 import pytest
 
-from reports.validation import FigureError, Thresholds, hard_errors, parse_figure, warnings_for
+from reports.workflow.validation import (
+    FigureError,
+    Thresholds,
+    hard_errors,
+    parse_figure,
+    warnings_for,
+)
 from tests.reports.helpers_table1 import MARCH, NORMAL, NORMAL_PREV
 
 TODAY = dt.date(2026, 4, 10)
@@ -86,7 +92,7 @@ def test_thresholds_are_configurable():
 
 
 def test_warning_thresholds_come_from_settings(settings, community_a, institution_a):
-    from reports.workflow_selectors import report_warnings
+    from reports.workflow.selectors import report_warnings
     from tests.reports.helpers_table1 import FEBRUARY, fill
 
     fill(community_a, FEBRUARY, NORMAL_PREV)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from metrics.choices import ValueSource
 from metrics.models import MetricValue
-from reports.api.workflow import ValueSerializer
+from reports.api.values import ValueSerializer
 from reports.models import ReportState
 from tests.factories import CommunityFactory
 from tests.reports.helpers_table1 import FEBRUARY, MARCH, fill, report_in

@@ -5,7 +5,7 @@ import pytest
 from institutions.choices import Role
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from reports.models import Report, ReportAction, ReportComment, ReportState
-from reports.services import ACTIONS, report_approve, report_return, report_submit
+from reports.workflow.services import ACTIONS, report_approve, report_return, report_submit
 from tests.factories import ProfileFactory
 from tests.reports.helpers_table1 import FEBRUARY, MARCH, NORMAL_PREV, fill, report_in
 

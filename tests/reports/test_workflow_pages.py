@@ -282,7 +282,7 @@ def test_reviewers_see_warnings_and_the_comment_that_answers_them(
 
 def test_value_history_is_one_click_from_the_report(community_a, institution_a, editor_a,
                                                     viewer, outsider, login):
-    from reports.services import report_values_save
+    from reports.workflow.services import report_values_save
 
     report_values_save(user=editor_a, institution=institution_a,
                        cells={(community_a.pk, MARCH, "visits"): 400})

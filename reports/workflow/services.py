@@ -1,6 +1,6 @@
 """Writes of the Table-1 workflow: saving figures and moving reports between states.
 
-Pages, the API and the Excel import call only these; the rules live in ``reports.workflow``.
+Pages, the API and the Excel import call only these; the rules live in ``reports.workflow.rules``.
 """
 
 import datetime as dt
@@ -20,14 +20,13 @@ from portal.errors import (
     Locked,
     NotAllowed,
     NotFound,
-    PortalError,
     ValidationFailed,
 )
 from portal.lib.months import month_label
-from reports import workflow
 from reports.models import Report, ReportAction, ReportComment, ReportState
-from reports.validation import FigureError, Problem, hard_errors, parse_figure
-from reports.workflow_selectors import month_figures, report_has_values, report_warnings
+from reports.workflow import rules
+from reports.workflow.selectors import month_figures, report_has_values, report_warnings
+from reports.workflow.validation import FigureError, Problem, hard_errors, parse_figure
 
 CHANNEL_PAGE = "страница ввода"
 CHANNEL_API = "API портала"
@@ -164,7 +163,7 @@ def report_values_save(
     the writer saw (0: no report yet); a stale one raises Conflict. With ``dry_run`` every
     check runs and the answer says what would change, but nothing is written.
     """
-    if not workflow.can_edit_values(user, institution):
+    if not rules.can_edit_values(user, institution):
         raise NotAllowed("Вносить значения этого учреждения могут его редакторы и "
                          "региональные методисты.")
     today = today or timezone.localdate()
@@ -215,7 +214,7 @@ def _load_for_update(report_id: int, user) -> Report:
         Report.objects.select_for_update(of=("self",)).select_related("institution")
         .filter(pk=report_id).first()
     )
-    if report is None or not workflow.can_view(user, report.institution):
+    if report is None or not rules.can_view(user, report.institution):
         raise NotFound("Отчёт не найден.")
     return report
 
@@ -240,7 +239,7 @@ def report_transition(
 ) -> Report:
     """Move a report along the workflow; the one place state changes happen."""
     report = _load_for_update(report_id, user)
-    target = workflow.transition_target(
+    target = rules.transition_target(
         user=user, institution=report.institution, state=report.state, action=action
     )
     if version is not None and version != report.version:
@@ -249,7 +248,7 @@ def report_transition(
             f"у вас {version}): обновите страницу и повторите действие."
         )
     comment = (comment or "").strip()
-    if action in workflow.REASON_REQUIRED and not comment:
+    if action in rules.REASON_REQUIRED and not comment:
         raise ValidationFailed("Укажите причину: без комментария вернуть или переоткрыть "
                                "отчёт нельзя.")
     warnings = _submit_checks(report, comment) if action == ReportAction.SUBMIT else []
@@ -329,7 +328,7 @@ ACTIONS = {
 def report_comment_add(*, user, report_id: int, text: str) -> ReportComment:
     """A comment on a report from anyone who works on it (editor or reviewer)."""
     report = _load_for_update(report_id, user)
-    if not workflow.roles_for(user, report.institution):
+    if not rules.roles_for(user, report.institution):
         raise NotAllowed("Комментировать отчёт могут его редакторы и проверяющие.")
     text = (text or "").strip()
     if not text:
@@ -347,127 +346,6 @@ def reports_by_institution(cells: Mapping[CellKey, object],
     for key, raw in cells.items():
         out[owners[key[0]]][key] = raw
     return out
-
-
-# --- the Excel import -----------------------------------------------------------------------
-
-
-@dataclass
-class ImportResult:
-    """What an accepted upload changed (or, on a dry run, would change)."""
-
-    files: int = 0
-    sheets: int = 0
-    institutions: int = 0
-    changes: list[ValueChange] = field(default_factory=list)
-
-
-def table1_import(*, user, files: list[tuple[str, bytes]], dry_run: bool = False
-                  ) -> ImportResult:
-    """Store uploaded Table-1 forms, all files or nothing; ImportRejected lists every problem.
-
-    An empty cell leaves the stored figure as it is; only differing figures are changes.
-    """
-    from reports.imports.table1 import ImportProblem, ImportRejected, table1_parse
-
-    if len(files) > 1 and not workflow.is_regional(user):
-        raise ImportRejected([ImportProblem(
-            files[0][0], "загружать несколько файлов сразу могут только региональные методисты."
-        )])
-    sheets, problems = [], []
-    for name, data in files:
-        try:
-            sheets += table1_parse(name=name, data=data)
-        except ImportRejected as exc:
-            problems += exc.problems
-    owners, scope_problems = _import_scope(user, sheets)
-    problems += scope_problems
-    if problems:
-        raise ImportRejected(problems)
-    return _import_store(user, sheets, owners, dry_run=dry_run, files=len(files))
-
-
-def _import_scope(user, sheets: list) -> tuple[dict[int, Institution], list]:
-    """Each sheet's community must exist, be the uploader's to fill, and appear once."""
-    from institutions.models import Community
-    from reports.exports.table1 import ROW_CODE
-    from reports.imports.table1 import ImportProblem
-
-    found = {c.pk: c for c in Community.objects.select_related("institution").filter(
-        pk__in={s.community_id for s in sheets})}
-    owners, problems, seen = {}, [], {}
-    for sheet in sheets:
-        community = found.get(sheet.community_id)
-        at = {"sheet": sheet.sheet, "row": ROW_CODE + 1, "column": "B"}
-        if community is None or not workflow.can_view(user, community.institution):
-            problems.append(ImportProblem(
-                sheet.file, f"сообщество с кодом {sheet.community_id} не найдено среди "
-                            "доступных вам.", **at))
-        elif not workflow.can_edit_values(user, community.institution):
-            problems.append(ImportProblem(
-                sheet.file, f"вносить значения учреждения «{community.institution}» вы не "
-                            "можете.", **at))
-        elif (sheet.community_id, sheet.year) in seen:
-            problems.append(ImportProblem(
-                sheet.file, f"сообщество «{community}» за {sheet.year} год уже есть на листе "
-                            f"«{seen[(sheet.community_id, sheet.year)]}».", **at))
-        else:
-            seen[(sheet.community_id, sheet.year)] = sheet.sheet
-            owners[sheet.community_id] = community.institution
-    return owners, problems
-
-
-@transaction.atomic
-def _import_store(user, sheets: list, owners: Mapping[int, Institution], *, dry_run: bool,
-                  files: int) -> ImportResult:
-    from reports.imports.table1 import ImportRejected
-
-    by_institution: dict[int, list] = defaultdict(list)
-    for sheet in sheets:
-        by_institution[owners[sheet.community_id].pk].append(sheet)
-    result = ImportResult(files=files, sheets=len(sheets), institutions=len(by_institution))
-    problems = []
-    for group in by_institution.values():
-        cells = {(s.community_id, month, indicator): figure
-                 for s in group for (month, indicator), figure in s.cells.items()}
-        try:
-            saved = report_values_save(
-                user=user, institution=owners[group[0].community_id], cells=cells,
-                source=ValueSource.IMPORT, channel=CHANNEL_IMPORT, dry_run=dry_run,
-            )
-        except (ValidationFailed, Locked) as exc:
-            problems += _import_problems(exc, group)
-            continue
-        result.changes += saved.changes
-    if problems:
-        raise ImportRejected(problems)
-    return result
-
-
-def _import_problems(exc: PortalError, group: list) -> list:
-    """Point a service refusal back at the sheet, row and column it came from."""
-    from openpyxl.utils import get_column_letter
-
-    from reports.exports.table1 import FIRST_MONTH_COL
-    from reports.imports.table1 import ImportProblem
-
-    details = exc.details
-    sheets = {s.community_id: s for s in group}
-    if isinstance(details, list):
-        out = []
-        for item in details:
-            sheet = sheets.get(item.get("community_id")) or group[0]
-            month = dt.date(*(int(p) for p in item["month"].split("-")), 1)
-            row, column = sheet.where(month, item.get("indicator") or "members")
-            out.append(ImportProblem(sheet.file, item["message"], sheet.sheet, row, column))
-        return out
-    months = (details or {}).get("months", []) if isinstance(details, dict) else []
-    sheet = group[0]
-    if not months:
-        return [ImportProblem(sheet.file, exc.message, sheet.sheet)]
-    return [ImportProblem(sheet.file, exc.message, sheet.sheet, None,
-                          get_column_letter(FIRST_MONTH_COL + int(m[5:7])))
-            for m in months]
 
 
 # --- the API's bulk upsert ------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The report state machine and who may do what — the rules in one place.
 
-Pure functions of (user, institution, state); the services in ``reports.services`` apply them.
+Pure functions of (user, institution, state); ``reports.workflow.services`` applies them.
 
     черновик ─submit→ отправлен ─accept→ принят муниципалитетом ─approve→ утверждён
                  (regional institutions: отправлен ─approve→ утверждён)

@@ -30,9 +30,9 @@ from institutions.models import Community, Institution, Territory
 from metrics.choices import TABLE1_INDICATORS, Indicator
 from metrics.models import MetricValue
 from portal.lib.months import month_end, months_between
-from reports.completeness import SUBMITTED_OR_LATER
 from reports.models import Report
 from reports.rankings.query import members_on_subquery
+from reports.summaries.completeness import SUBMITTED_OR_LATER
 
 SUMMED = [Indicator.VISITS, Indicator.UNIQUE_VISITORS, Indicator.WALL_VIEWS, Indicator.FEEDBACK]
 FIGURES = [str(i) for i in TABLE1_INDICATORS]  # members first, as in the form

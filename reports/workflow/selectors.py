@@ -13,7 +13,7 @@ from metrics.models import MetricValue
 from metrics.services import API_SOURCES
 from portal.lib.months import MONTH_ABBR_RU, add_months
 from reports.models import Report, ReportState
-from reports.validation import Problem, Thresholds, warnings_for
+from reports.workflow.validation import Problem, Thresholds, warnings_for
 
 FigureMap = dict[tuple[int, dt.date], dict[str, int | None]]
 

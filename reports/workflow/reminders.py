@@ -17,8 +17,8 @@ from institutions.choices import Role
 from institutions.models import Institution, UserProfile
 from portal.lib.beat import PeriodicEntry, periodic_tasks_ensure
 from portal.lib.months import add_months, month_label
-from reports.completeness import NOT_YET_SENT, deadline_for
 from reports.models import ReminderKind, ReminderLog, Report, ReportState
+from reports.summaries.completeness import NOT_YET_SENT, deadline_for
 
 LOOKBACK_MONTHS = 3  # older gaps are the methodologists' business, not a daily e-mail
 TASK_NAME = "reports.tasks.send_report_reminders"

@@ -136,19 +136,3 @@ def params_query(params: RankingParams) -> str:
 def parse_ranking_params(data: Any, *, user=None) -> RankingParams:
     """Parse request parameters into RankingParams (raises ValidationFailed)."""
     return RankingForm(data, user=user).to_params()
-
-
-class SummaryForm(PeriodForm):
-    """A territory and a period of whole months (by default the last month)."""
-
-    default_period = "month"
-
-    territory = forms.ModelChoiceField(label="Территория", queryset=Territory.objects.all(),
-                                       required=False, empty_label="Выберите территорию")
-    field_order = ["territory", "period", "year", "number", "date_from", "date_to"]
-
-    def __init__(self, data: Any = None, *, user=None, **kwargs: Any) -> None:
-        super().__init__(data if data is not None else {}, **kwargs)
-        if user is not None:
-            self.fields["territory"].queryset = Territory.objects.visible_to(user)
-        self.fields["period"].initial = "month"

@@ -17,15 +17,17 @@ from django.utils import timezone
 
 from institutions.models import Territory, profile_of
 from portal.errors import NotAllowed, ServiceUnavailable, ValidationFailed
+from portal.queue import enqueue
 from reports.exports.rankings import ranking_sheets
 from reports.exports.summary import summaries_zip
 from reports.exports.xlsx import write_workbook
 from reports.models import ExportJob, ExportKind, ExportState
 from reports.rankings import RankingParams, ranking_notes, ranking_stream_for_user
-from reports.summaries import territory_summary
+from reports.summaries.selectors import territory_summary
 
 log = logging.getLogger(__name__)
 QUEUE_DOWN = "Очередь задач недоступна: выгрузка не запущена, попробуйте позже."
+EXPORT_TASK = "reports.export_job_run"
 
 
 def _check_params(kind: str, params: dict[str, Any]) -> None:
@@ -54,11 +56,8 @@ def export_job_request(*, user, kind: str, params: dict[str, Any]) -> ExportJob:
 
 def _queue(job_id: int) -> None:
     """Hand the job to a worker; with the broker down the job fails and the person is told."""
-    from metrics.tasks import enqueue
-    from reports.tasks import export_job_run
-
     try:
-        enqueue(export_job_run, job_id)
+        enqueue(EXPORT_TASK, job_id, unavailable=QUEUE_DOWN)
     except ServiceUnavailable as exc:
         ExportJob.objects.filter(pk=job_id).update(
             state=ExportState.FAILED, error=QUEUE_DOWN, finished_at=timezone.now())

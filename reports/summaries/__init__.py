@@ -1,0 +1,1 @@
+"""Territory summaries and the completeness of reporting."""

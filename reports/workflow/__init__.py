@@ -1,0 +1,1 @@
+"""The review workflow of Table-1 reports: rules, services, selectors, checks, reminders."""
