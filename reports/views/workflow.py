@@ -1,7 +1,6 @@
 """Pages of the Table-1 workflow: the report list, the entry table, the report, value history."""
 
 import datetime as dt
-from collections.abc import Mapping
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +19,7 @@ from portal.lib.months import month_label
 from reports.models import Report, ReportAction
 from reports.workflow import rules
 from reports.workflow.filters import ReportPageFilter
+from reports.workflow.forms import TAMPERED, EntryForm
 from reports.workflow.selectors import (
     EntryTable,
     entry_table,
@@ -70,45 +70,6 @@ def entry_index(request: HttpRequest) -> HttpResponse:
 # --- the entry table ------------------------------------------------------------------------
 
 
-def _posted_cells(post: Mapping) -> tuple[dict, dict]:
-    """Typed cells ``{key: text}`` and the originals the page showed ``{key: text}``."""
-    typed, originals = {}, {}
-    for name, text in post.items():
-        if not name.startswith("v-"):
-            continue
-        try:
-            _, community, year, month, indicator = name.split("-", 4)
-            key = (int(community), dt.date(int(year), int(month), 1), indicator)
-        except ValueError:
-            continue
-        typed[key] = text.strip()
-        originals[key] = post.get("o" + name[1:], "").strip()
-    return typed, originals
-
-
-def _posted_versions(post: Mapping) -> dict[dt.date, int]:
-    versions = {}
-    for name, text in post.items():
-        if name.startswith("ver-"):
-            try:
-                year, month = name[4:].split("-")
-                versions[dt.date(int(year), int(month), 1)] = int(text)
-            except ValueError:
-                continue
-    return versions
-
-
-def _posted_confirms(post) -> list[tuple[int, dt.date]]:
-    out = []
-    for value in post.getlist("confirm"):
-        try:
-            community, year, month = value.split("-")
-            out.append((int(community), dt.date(int(year), int(month), 1)))
-        except ValueError:
-            continue
-    return out
-
-
 def _keep_typed(table: EntryTable, typed: dict, originals: dict | None,
                 versions: dict | None, errors: dict) -> None:
     """Put what the person typed back into the table (nothing they typed is lost)."""
@@ -150,13 +111,19 @@ def entry(request: HttpRequest, institution_id: int, year: int) -> HttpResponse:
         if not can_edit:
             raise PermissionDenied("Вносить значения могут редакторы учреждения и "
                                    "региональные методисты.")
-        typed, originals = _posted_cells(request.POST)
+        table = entry_table(institution=institution, year=year, today=today)
+        form = EntryForm(request.POST, table=table)
+        if not form.is_valid():
+            return render(request, "reports/entry.html", {
+                "table": table, "can_edit": can_edit, "error": TAMPERED,
+                "years": _years(today), "institution": institution}, status=400)
+        typed, originals = form.typed()
         changed = {k: v for k, v in typed.items() if v != originals.get(k)}
-        versions = _posted_versions(request.POST)
+        versions = form.versions()
         try:
             result = report_values_save(
                 user=request.user, institution=institution, cells=changed, versions=versions,
-                confirm=_posted_confirms(request.POST), today=today,
+                confirm=form.confirms(), today=today,
             )
         except PortalError as exc:
             status, error = exc.http_status, exc.message

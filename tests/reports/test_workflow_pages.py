@@ -295,3 +295,25 @@ def test_value_history_is_one_click_from_the_report(community_a, institution_a, 
     assert page.count("editor_a") >= 2 and "400" in page and "450" in page
     assert "страница ввода; отчёт: черновик" in page
     assert login(outsider).get(url).status_code == 404
+
+
+def test_a_tampered_form_is_refused_whole_and_nothing_is_saved(community_a, institution_a,
+                                                                editor_a, login):
+    client = login(editor_a)
+    form = form_of(client.get(entry_url(institution_a)).content.decode())
+    form[f"v-{community_a.pk}-2026-03-visits"] = "100"
+    form["ver-2026-03"] = "не число"
+    response = client.post(entry_url(institution_a), form)
+    assert response.status_code == 400
+    assert "Форма повреждена" in response.content.decode()
+    assert not MetricValue.objects.filter(community=community_a).exists()
+
+
+def test_fields_of_another_institution_are_not_read(community_a, institution_a, editor_a,
+                                                     world, login):
+    other = CommunityFactory(institution=InstitutionFactory(territory=institution_a.territory))
+    client = login(editor_a)
+    form = form_of(client.get(entry_url(institution_a)).content.decode())
+    form[f"v-{other.pk}-2026-03-visits"] = "100"
+    assert client.post(entry_url(institution_a), form).status_code == 302
+    assert not MetricValue.objects.filter(community=other).exists()
