@@ -52,7 +52,7 @@ from metrics.models import NetworkToken
 from metrics.ratelimit import get_limiter
 from metrics.tasks import dispatch_plan
 from metrics.tokens import token_register
-from metrics.vk.client import EXECUTE_MAX_CALLS, GROUPS_PER_CALL, groups_by_id_call
+from metrics.vk.calls import EXECUTE_MAX_CALLS, GROUPS_PER_CALL, groups_by_id_call
 from portal.lib.months import add_months
 
 RATE_PER_TOKEN = 3  # the emulator's limit for VK user and service tokens

@@ -36,16 +36,9 @@ from metrics.models import NetworkToken
 from metrics.ok.client import GROUPS_PER_CALL as OK_GROUPS_PER_CALL
 from metrics.ok.client import OkClient
 from metrics.tokens import token_credential, token_disable, token_rest, tokens_usable
-from metrics.vk.client import (
-    GROUPS_PER_CALL,
-    GroupRow,
-    VkClient,
-    VkGroups,
-    VkResolved,
-    groups_by_id_call,
-    resolve_call,
-    stats_call,
-)
+from metrics.vk.answers import GroupRow, VkGroups, VkResolved
+from metrics.vk.calls import GROUPS_PER_CALL, groups_by_id_call, resolve_call, stats_call
+from metrics.vk.client import VkClient
 from portal.lib.months import add_months
 
 T = TypeVar("T")

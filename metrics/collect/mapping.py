@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from metrics.choices import Indicator
 from metrics.ok.client import OkStats, OkTopic
-from metrics.vk.client import VkPost, VkStats
+from metrics.vk.answers import VkPost, VkStats
 
 
 @dataclass(frozen=True)

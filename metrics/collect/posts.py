@@ -47,7 +47,9 @@ from metrics.collect.fetch import (
 from metrics.collect.mapping import PostTotals, posts_values
 from metrics.ok.client import OkClient, OkTopic
 from metrics.tokens import tokens_usable
-from metrics.vk.client import EXECUTE_MAX_CALLS, VkCall, VkClient, VkWallPage, wall_call
+from metrics.vk.answers import VkWallPage
+from metrics.vk.calls import EXECUTE_MAX_CALLS, VkCall, wall_call
+from metrics.vk.client import VkClient
 
 #: Most sending threads one stream runs (community tokens would allow 20 each).
 MAX_SENDERS = 12

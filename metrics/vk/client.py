@@ -5,21 +5,20 @@ sends ``https://api.vk.com/method/…`` (and ``api.vk.ru``) to ``settings.VK_API
 emulator can stand in. vk-api's own per-process delay and its sleep-and-retry on error 6 are off:
 the shared limiter (metrics.ratelimit) paces every request, and errors go up as the portal's types.
 
-Calls are described as ``VkCall`` (method, params, parser) so the same call runs alone or inside
-``execute`` (up to 25 per request). Inside ``execute`` a call may return only the fields it needs
-(``VkCall.project``): a page of ``wall.get`` comes back as columns — ids, dates, counters —
-instead of whole posts with their texts and attachments, a fraction of the JSON to build, send and
-parse; ``groups.getById`` likewise, as columns of the fields the members run reads. Results
-are typed dataclasses; a call that failed for one community comes back as its ``CommunityError``
-in place of the result, while errors of the token or the network are raised for the whole request.
+Calls are described as ``VkCall`` (method, params, parser; ``calls.py``) so the same call runs
+alone or inside ``execute`` (up to 25 per request). Inside ``execute`` a call may return only the
+fields it needs (``VkCall.project``): a page of ``wall.get`` comes back as columns — ids, dates,
+counters — instead of whole posts with their texts and attachments, a fraction of the JSON to
+build, send and parse; ``groups.getById`` likewise, as columns of the fields the members run
+reads. Results are typed dataclasses (``answers.py``); a call that failed for one community comes
+back as its ``CommunityError`` in place of the result, while errors of the token or the network
+are raised for the whole request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -43,341 +42,26 @@ from metrics.collect.errors import (
 )
 from metrics.collect.transport import TimedAdapter
 from metrics.ratelimit import RateLimiter, get_limiter
+from metrics.vk.answers import (
+    VkGroup,
+    VkResolved,
+    VkStats,
+    VkWallPage,
+    parse_groups,
+    parse_resolved,
+    parse_stats,
+    parse_wall,
+)
+from metrics.vk.calls import (
+    EXECUTE_MAX_CALLS,
+    VkCall,
+    execute_code,
+    groups_by_id_call,
+    stats_call,
+    wall_call,
+)
 
-EXECUTE_MAX_CALLS = 25
-GROUPS_PER_CALL = 500
-WALL_PAGE = 100
 VK_ORIGINS = ("https://api.vk.com/method/", "https://api.vk.ru/method/")
-GROUP_FIELDS = "members_count,verified,screen_name,is_closed,deactivated"
-
-
-# --- typed answers -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class VkGroup:
-    """A community as groups.getById describes it."""
-
-    id: int
-    name: str
-    screen_name: str
-    members_count: int | None
-    is_closed: int
-    deactivated: str
-    verified: bool
-    is_admin: bool
-
-    @property
-    def state(self) -> str:
-        """The portal's community state: active, closed or deleted."""
-        return group_state(self.is_closed, self.deactivated)
-
-
-def group_state(is_closed: Any, deactivated: Any) -> str:
-    """A community's state from groups.getById's ``is_closed`` and ``deactivated``."""
-    if deactivated:
-        return "deleted"
-    return "closed" if is_closed else "active"
-
-
-#: A community as ``VkGroups.by_id`` gives it: name, screen name, members, state, verified.
-GroupRow = tuple[str, str, int | None, str, bool]
-
-
-@dataclass(frozen=True)
-class VkGroups:
-    """Communities of groups.getById as columns, what the members run reads of them.
-
-    A members run reads thousands of communities to write a few fields of each; an object per
-    community would cost more than the rest of reading them (as posts in ``VkWallPage``).
-    """
-
-    ids: list[int]
-    names: list[str]
-    screen_names: list[str]
-    members: list[int | None]
-    states: list[str]
-    verified: list[bool]
-
-    def by_id(self) -> dict[int, GroupRow]:
-        return dict(zip(self.ids, zip(self.names, self.screen_names, self.members, self.states,
-                                      self.verified, strict=True), strict=True))
-
-
-@dataclass(frozen=True)
-class VkPost:
-    """One wall post with its counters."""
-
-    id: int
-    date: dt.datetime
-    likes: int
-    reposts: int
-    comments: int
-    views: int
-    is_pinned: bool
-
-
-@dataclass(frozen=True)
-class VkWallPage:
-    """A page of wall.get: the wall's total post count and up to 100 posts, newest first.
-
-    The posts are kept as columns (unix dates, pinned flags, counters): a run reads a quarter
-    of a million posts only to count and sum them, and an object per post would cost more than
-    the rest of reading them.
-    """
-
-    count: int
-    dates: list[int]
-    pinned: list[bool]
-    likes: list[int]
-    reposts: list[int]
-    comments: list[int]
-    views: list[int]
-
-    @property
-    def size(self) -> int:
-        return len(self.dates)
-
-    @property
-    def posts(self) -> list[VkPost]:
-        """The page as post objects (for callers that want one post at a time)."""
-        return [VkPost(id=0, date=dt.datetime.fromtimestamp(date, tz=dt.UTC), likes=likes,
-                       reposts=reposts, comments=comments, views=views, is_pinned=pinned)
-                for date, pinned, likes, reposts, comments, views in zip(
-                    self.dates, self.pinned, self.likes, self.reposts, self.comments,
-                    self.views, strict=True)]
-
-    def oldest_regular(self) -> int | None:
-        """The date of the page's oldest post that is not pinned (None: there is none)."""
-        for date, pinned in zip(reversed(self.dates), reversed(self.pinned), strict=True):
-            if not pinned:
-                return date
-        return None
-
-    def totals(self, start: int, end: int) -> tuple[int, int, int, int, int]:
-        """Posts, likes, reposts, comments and views of the page's posts in [start, end)."""
-        posts = likes = reposts = comments = views = 0
-        for i, date in enumerate(self.dates):
-            if start <= date < end:
-                posts += 1
-                likes += self.likes[i]
-                reposts += self.reposts[i]
-                comments += self.comments[i]
-                views += self.views[i]
-        return posts, likes, reposts, comments, views
-
-
-@dataclass(frozen=True)
-class VkResolved:
-    """What utils.resolveScreenName found for a short name."""
-
-    type: str
-    object_id: int
-
-
-@dataclass(frozen=True)
-class VkStats:
-    """One interval of stats.get (a community's statistics, admins only)."""
-
-    period_from: int
-    period_to: int
-    views: int
-    visitors: int
-    reach: int
-    reach_subscribers: int
-    likes: int
-    comments: int
-    copies: int
-    subscribed: int
-    unsubscribed: int
-
-
-@dataclass(frozen=True)
-class VkCall:
-    """One API method call, runnable alone or inside execute.
-
-    ``project`` (name, VKScript path) pairs say what to return of the answer inside
-    ``execute``, read by ``parse_projected``; a failed call then comes back with a ``null``
-    first field.
-    """
-
-    method: str
-    params: dict[str, Any]
-    parse: Callable[[Any], Any]
-    project: tuple[tuple[str, str], ...] = ()
-    parse_projected: Callable[[Any], Any] | None = None
-
-    def script(self) -> str:
-        return f"API.{self.method}({json.dumps(self.params, ensure_ascii=False)})"
-
-    def projection(self, var: str) -> str:
-        """The VKScript object of the projected fields of variable ``var``."""
-        return "{" + ",".join(f'"{name}":{var}{path}' for name, path in self.project) + "}"
-
-    def failed(self, result: Any) -> bool:
-        if result is False:
-            return True
-        return bool(self.project) and (not isinstance(result, dict)
-                                       or result.get(self.project[0][0]) is None)
-
-    def read(self, result: Any) -> Any:
-        return self.parse_projected(result) if self.project and self.parse_projected \
-            else self.parse(result)
-
-
-# --- parsers --------------------------------------------------------------------------------------
-def _group(raw: dict[str, Any]) -> VkGroup:
-    return VkGroup(
-        id=int(raw["id"]), name=raw.get("name", ""), screen_name=raw.get("screen_name", ""),
-        members_count=raw.get("members_count"), is_closed=int(raw.get("is_closed", 0)),
-        deactivated=raw.get("deactivated", ""), verified=bool(raw.get("verified", 0)),
-        is_admin=bool(raw.get("is_admin", 0)),
-    )
-
-
-def parse_groups(raw: Any) -> list[VkGroup]:
-    return [_group(item) for item in _group_items(raw)]
-
-
-def _group_items(raw: Any) -> list[dict[str, Any]]:
-    """The communities of an answer: ``{"groups": […]}`` since API 5.194, a list before."""
-    return raw.get("groups", []) if isinstance(raw, dict) else raw
-
-
-#: What groups.getById returns inside execute: its communities' fields as columns.
-GROUP_COLUMNS = tuple((name, f".groups@.{name}") for name in (
-    "id", "name", "screen_name", "members_count", "is_closed", "deactivated", "verified"))
-
-
-def parse_group_columns(raw: Any) -> VkGroups:
-    """Communities from their projected columns (``GROUP_COLUMNS``)."""
-    ids = [int(i) for i in raw["id"]]
-
-    def column(name: str) -> list[Any]:
-        values = raw.get(name)
-        if values is None:  # no community has the field
-            return [None] * len(ids)
-        if len(values) != len(ids):
-            raise ValueError("group columns of different lengths")
-        return values
-
-    return VkGroups(
-        ids=ids, names=[n or "" for n in column("name")],
-        screen_names=[n or "" for n in column("screen_name")], members=column("members_count"),
-        states=list(map(group_state, column("is_closed"), column("deactivated"))),
-        verified=[bool(v) for v in column("verified")])
-
-
-def parse_groups_as_columns(raw: Any) -> VkGroups:
-    """A whole groups.getById answer (the call sent alone) read as ``parse_group_columns``."""
-    items = _group_items(raw)
-    return parse_group_columns({name: [item.get(name) for item in items]
-                                for name, _ in GROUP_COLUMNS})
-
-
-def _post(raw: dict[str, Any]) -> VkPost:
-    def count(name: str) -> int:
-        return int((raw.get(name) or {}).get("count", 0))
-
-    return VkPost(
-        id=int(raw["id"]), date=dt.datetime.fromtimestamp(int(raw["date"]), tz=dt.UTC),
-        likes=count("likes"), reposts=count("reposts"), comments=count("comments"),
-        views=count("views"), is_pinned=bool(raw.get("is_pinned", 0)),
-    )
-
-
-def parse_wall(raw: Any) -> VkWallPage:
-    posts = [_post(p) for p in raw["items"]]
-    return VkWallPage(
-        count=int(raw.get("count", 0)), dates=[int(p.date.timestamp()) for p in posts],
-        pinned=[p.is_pinned for p in posts], likes=[p.likes for p in posts],
-        reposts=[p.reposts for p in posts], comments=[p.comments for p in posts],
-        views=[p.views for p in posts])
-
-
-#: What a wall page returns inside execute: the wall's count and its posts as columns.
-WALL_COLUMNS = (("count", ".count"), ("date", ".items@.date"), ("pinned", ".items@.is_pinned"),
-                ("likes", ".items@.likes@.count"), ("reposts", ".items@.reposts@.count"),
-                ("comments", ".items@.comments@.count"), ("views", ".items@.views@.count"))
-
-
-def parse_wall_columns(raw: Any) -> VkWallPage:
-    """A wall page from its projected columns (``WALL_COLUMNS``); a missing counter is 0."""
-    def numbers(name: str) -> list[int]:
-        return [int(n or 0) for n in raw.get(name) or []]
-
-    dates = numbers("date")
-    page = VkWallPage(count=int(raw["count"]), dates=dates,
-                      pinned=[bool(p) for p in raw.get("pinned") or []], likes=numbers("likes"),
-                      reposts=numbers("reposts"), comments=numbers("comments"),
-                      views=numbers("views"))
-    if any(len(column) != len(dates) for column in (page.pinned, page.likes, page.reposts,
-                                                     page.comments, page.views)):
-        raise ValueError("wall columns of different lengths")
-    return page
-
-
-def parse_resolved(raw: Any) -> VkResolved | None:
-    if not raw:
-        return None
-    return VkResolved(type=raw["type"], object_id=int(raw["object_id"]))
-
-
-def parse_stats(raw: Any) -> list[VkStats]:
-    out = []
-    for item in raw:
-        visitors, reach = item.get("visitors", {}), item.get("reach", {})
-        activity = item.get("activity", {})
-        out.append(VkStats(
-            period_from=int(item["period_from"]), period_to=int(item["period_to"]),
-            views=int(visitors.get("views", 0)), visitors=int(visitors.get("visitors", 0)),
-            reach=int(reach.get("reach", 0)),
-            reach_subscribers=int(reach.get("reach_subscribers", 0)),
-            likes=int(activity.get("likes", 0)), comments=int(activity.get("comments", 0)),
-            copies=int(activity.get("copies", 0)),
-            subscribed=int(activity.get("subscribed", 0)),
-            unsubscribed=int(activity.get("unsubscribed", 0)),
-        ))
-    return out
-
-
-# --- call builders --------------------------------------------------------------------------------
-def groups_by_id_call(ids: Sequence[int], *, with_admin: bool = False) -> VkCall:
-    """groups.getById of up to 500 ids; its answer is ``VkGroups`` (``groups_by_id`` reads the
-    same request as ``VkGroup`` objects, with ``is_admin``)."""
-    if len(ids) > GROUPS_PER_CALL:
-        raise ValueError(f"groups.getById takes at most {GROUPS_PER_CALL} ids")
-    fields = GROUP_FIELDS + (",is_admin" if with_admin else "")
-    params: dict[str, Any] = {"fields": fields}
-    if ids:
-        params["group_ids"] = ",".join(str(i) for i in ids)
-    return VkCall("groups.getById", params, parse_groups_as_columns, GROUP_COLUMNS,
-                  parse_group_columns)
-
-
-def resolve_call(screen_name: str) -> VkCall:
-    return VkCall("utils.resolveScreenName", {"screen_name": screen_name}, parse_resolved)
-
-
-def wall_call(group_id: int, *, offset: int = 0, count: int = WALL_PAGE) -> VkCall:
-    params = {"owner_id": -group_id, "offset": offset, "count": count, "filter": "owner"}
-    return VkCall("wall.get", params, parse_wall, WALL_COLUMNS, parse_wall_columns)
-
-
-def stats_call(group_id: int, *, start: dt.datetime, end: dt.datetime) -> VkCall:
-    params = {
-        "group_id": group_id, "timestamp_from": int(start.timestamp()),
-        "timestamp_to": int(end.timestamp()), "interval": "month", "intervals_count": 1,
-    }
-    return VkCall("stats.get", params, parse_stats)
-
-
-def execute_code(calls: Sequence[VkCall]) -> str:
-    """The VKScript of an ``execute``: the calls' answers in order, projected where asked."""
-    if not any(call.project for call in calls):
-        return "return [" + ",".join(call.script() for call in calls) + "];"
-    assigned = "".join(f"var r{i}={call.script()};" for i, call in enumerate(calls))
-    answers = ",".join(call.projection(f"r{i}") if call.project else f"r{i}"
-                       for i, call in enumerate(calls))
-    return f"{assigned}return [{answers}];"
 
 
 # --- errors ---------------------------------------------------------------------------------------

@@ -165,7 +165,8 @@ def test_registry_fields_are_written_as_said_whatever_their_characters():
 
 def test_communities_read_the_same_through_execute_as_alone(emulator, vk_token):
     from metrics.tokens import token_credential
-    from metrics.vk.client import VkClient, groups_by_id_call
+    from metrics.vk.calls import groups_by_id_call
+    from metrics.vk.client import VkClient
 
     fates = ["active", "closed", "deleted", "banned", "renamed"]
     ids = [vk_ids(fate, 1)[0] for fate in fates]
