@@ -61,7 +61,7 @@ def connection_dropped_after_writes(count: int) -> Iterator[list[str]]:
 
 def cells(community_id: int) -> dict[str, str]:
     """Every Table-1 figure of January 2026 for one community, as the entry page posts them."""
-    return {f"v-{community_id}-2026-1-{indicator.value}": str(FIGURES[indicator.value])
+    return {f"v-{community_id}-2026-01-{indicator.value}": str(FIGURES[indicator.value])
             for indicator in TABLE1_INDICATORS}
 
 
