@@ -10,10 +10,10 @@ from emulator import data as emu_data
 from institutions.choices import Network
 from metrics.collect.choices import TokenKind
 from metrics.tokens import token_register
-from tests.emulator_fixtures import SEED, EmulatorHandle, start_emulator
+from tests.emulator_fixtures import ROOT, SEED, EmulatorHandle, start_emulator
 from tests.factories import CommunityFactory, InstitutionFactory
 
-__all__ = ["SEED", "EmulatorHandle", "start_emulator"]
+__all__ = ["ROOT", "SEED", "EmulatorHandle", "start_emulator"]
 
 
 # --- tokens ---------------------------------------------------------------------------------------

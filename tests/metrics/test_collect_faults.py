@@ -27,7 +27,8 @@ def members_run(network: str = Network.VK):
 
 @pytest.mark.parametrize("fault", ["execute:10*2", "execute:http502*1", "execute:truncated*1",
                                    "execute:6*1", "execute:9*1", "execute:slow*1"])
-def test_transient_vk_faults_are_retried_until_the_batch_succeeds(emulator, vk_token, fault):
+def test_transient_vk_faults_are_retried_until_the_batch_succeeds(emulator, vk_user_token,
+                                                                  fault):
     make_communities(vk_ids("active", 600))
     emulator.faults(fault)
 
@@ -113,8 +114,8 @@ def test_a_token_out_of_daily_quota_rests_until_tomorrow(emulator):
     (18, CommunityState.DELETED, "сообщество удалено или заблокировано"),
     (100, CommunityState.DELETED, "сообщество не найдено"),
 ])
-def test_community_faults_on_the_wall_mark_just_that_community(emulator, vk_token, code, state,
-                                                               message):
+def test_community_faults_on_the_wall_mark_just_that_community(emulator, vk_user_token, code,
+                                                               state, message):
     emulator.faults(f"wall.get:{code}*1", today="2026-03-02")
     hit, fine = make_communities(vk_ids("active", 2))
 
