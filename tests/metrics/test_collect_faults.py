@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from institutions.choices import CommunityState, Network
-from metrics.collect.choices import BatchState, RunKind, RunState
+from metrics.collect.choices import BatchState, RunKind, RunState, TokenKind
 from metrics.collect.runs import collection_run_start
 from metrics.models import CollectionBatch, CollectionRunItem, MemberSnapshot, NetworkToken
 from metrics.tasks import MAX_RETRIES
@@ -158,3 +158,16 @@ def test_a_wrong_ok_application_secret_disables_the_token(emulator):
     token.refresh_from_db()
     assert run.state == RunState.FAILED
     assert token.disabled_reason == "подпись запроса неверна (ключи приложения OK) (ok:104)"
+
+
+def test_error_28_sets_the_token_aside_for_the_run_and_never_disables_it(emulator):
+    register(Network.VK, "vkemu-usr-first", kind=TokenKind.USER)
+    register(Network.VK, "vkemu-usr-second", kind=TokenKind.USER)
+    make_communities(vk_ids("active", 600))
+    emulator.faults("execute:28*1")
+
+    run = members_run()
+
+    assert run.state == RunState.DONE and run.done == 600
+    assert run.errors_by_code == {"vk:28": 1}
+    assert NetworkToken.objects.filter(is_active=True).count() == 2
