@@ -55,7 +55,9 @@ class ParamError(ValueError):
 
 
 # --- reading --------------------------------------------------------------------------------------
+@cache
 def _read(relative: str) -> dict[str, Any]:
+    """A vendored file, parsed once (never changed by its readers)."""
     return json.loads((SCHEMA_DIR / relative).read_text(encoding="utf-8"))
 
 
@@ -168,6 +170,8 @@ def check_value(name: str, value: Any, spec: dict[str, Any], *,
         item_spec = _enum_of(spec.get("items", {}))
         if name == "fields" and unknown_fields:
             item_spec = {k: v for k, v in item_spec.items() if k != "enum"}
+        if "string" in _types(item_spec) and "enum" not in item_spec:
+            return  # any item reads as a string (ids or screen names: 12,500 an execute)
         for item in items:
             _limits(name, _scalar(name, item, item_spec), item_spec)
         return
