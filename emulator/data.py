@@ -123,28 +123,43 @@ def display_name(seed: int, network: str, gid: int) -> str:
     return _community(seed, network, gid).name
 
 
+#: What groups.getById returns of every community, asked or not (VK's defaults).
+VK_GROUP_DEFAULTS = frozenset({"id", "name", "screen_name", "is_closed", "type", "photo_50",
+                               "photo_100", "photo_200"})
+
+
 def vk_groups(seed: int, gids: Iterable[int], today: dt.date, *,
-              admin: Callable[[int], bool] | None = None) -> list[dict]:
-    """groups.getById's objects for community ids; ``admin`` (if given) fills ``is_admin``."""
+              admin: Callable[[int], bool] | None = None,
+              fields: Iterable[str] = ("members_count", "verified")) -> list[dict]:
+    """groups.getById's objects for community ids: VK's default fields and those asked
+    (``members_count``, ``verified``; ``is_admin`` from ``admin``); a deactivated community
+    has ``deactivated`` and no counters."""
     days, wobble_head = (today - EPOCH).days, _hash_head(seed, "vk", "wobble")
+    asked = set(fields)
     groups = []
     for gid in gids:
         community = _community(seed, "vk", gid)
         what, name, verified, _, _ = community
         gone = what in ("deleted", "banned")
         renamed = what == "renamed"
+        photo = f"https://sun.userapi.invalid/c{gid % 1000}/club{gid}"
         group: dict[str, Any] = {
             "id": gid, "name": "DELETED" if gone else name,
             "screen_name": f"renamed{gid}" if renamed else f"club{gid}",
-            "is_closed": int(what == "closed"), "type": "group", "verified": verified,
+            "is_closed": int(what == "closed"), "type": "group",
+            "photo_50": f"{photo}_50.jpg", "photo_100": f"{photo}_100.jpg",
+            "photo_200": f"{photo}_200.jpg",
         }
+        if "verified" in asked:
+            group["verified"] = verified
         groups.append(group)
         if renamed:
             group["name"] += " (новое название)"
         if gone:
             group["deactivated"] = what
             continue
-        group["members_count"] = _members(community, gid, days, wobble_head)
+        if "members_count" in asked:
+            group["members_count"] = _members(community, gid, days, wobble_head)
         if admin is not None:
             group["is_admin"] = int(admin(gid))
     return groups
@@ -246,9 +261,13 @@ def _make_post(dice: int, gid: int, moment: int, post_id: int) -> dict:
     likes = roll % 60
     return {
         "id": post_id, "owner_id": -gid, "from_id": -gid, "date": moment,
-        "text": f"Новость №{post_id}", "likes": {"count": likes},
-        "reposts": {"count": roll // 60 % 6}, "comments": {"count": roll // 360 % 9},
+        "post_type": "post", "text": f"Новость №{post_id}", "attachments": [],
+        "post_source": {"type": "vk"},
+        "comments": {"can_post": 1, "count": roll // 360 % 9, "groups_can_post": True},
+        "likes": {"can_like": 1, "count": likes, "user_likes": 0, "can_publish": 1},
+        "reposts": {"count": roll // 60 % 6, "user_reposted": 0},
         "views": {"count": likes * 12 + roll // 3240 % 300},
+        "is_favorite": False, "hash": f"h{post_id:x}",
     }
 
 
@@ -339,10 +358,10 @@ def wall_pages(seed: int, gid: int, today: dt.date, month: dt.date, *, page: int
 
 
 # --- OK group topics ------------------------------------------------------------------------------
-OK_TOPIC_FIELDS = {"media_topic.LIKE_SUMMARY": "like_summary",
-                   "media_topic.RESHARE_SUMMARY": "reshare_summary",
-                   "media_topic.DISCUSSION_SUMMARY": "discussion_summary",
-                   "media_topic.VIEWS_COUNT": "views_count"}
+OK_TOPIC_FIELDS = {"media_topic.like_summary": "like_summary",
+                   "media_topic.reshare_summary": "reshare_summary",
+                   "media_topic.discussion_summary": "discussion_summary",
+                   "media_topic.views_count": "views_count"}  # asked in any case
 
 
 def _ok_topic(seed: int, uid: int, moment: int, topic_id: int) -> dict:
@@ -367,6 +386,7 @@ def ok_topics(seed: int, uid: int, today: dt.date, *, offset: int, count: int,
     The summaries (likes, reshares, comments, views) are in a topic only when ``fields`` asks
     for them (``media_topic.*`` asks for all), as OK answers.
     """
+    fields = {f.lower() for f in fields}
     wanted = set(OK_TOPIC_FIELDS.values()) if "media_topic.*" in fields else {
         OK_TOPIC_FIELDS[f] for f in fields if f in OK_TOPIC_FIELDS}
     topics = []
@@ -410,24 +430,36 @@ def ok_month_topics(seed: int, uid: int, month: dt.date) -> list[dict]:
 
 # --- statistics ----------------------------------------------------------------------------------
 def vk_stats(seed: int, gid: int, period_from: int, period_to: int) -> dict:
-    """One stats.get interval, scaled to the community's size."""
+    """One stats.get interval, scaled to the community's size and the interval's length.
+
+    Counts (views, likes …) grow with the days; unique people (visitors, reach) grow slower:
+    a month's unique visitors are fewer than the sum of its days' (people come back).
+    """
     day = dt.datetime.fromtimestamp(period_from, tz=dt.UTC).date()
     size = members_on(seed, "vk", gid, day)
-    roll = h(seed, "vk", "stats", gid, period_from)
-    visitors = size // 4 + roll % 200
+    days = max(1, round((period_to - period_from) / 86_400))
+    roll = h(seed, "vk", "stats", gid, period_from, days)
+    unique = days ** 0.6  # how many more people than a day's come over the interval
+    visitors = int((size // 40 + roll % 50) * unique)
+    reach = int((size // 3 + roll // 100_000 % 300) * days ** 0.4)
+
+    def count(per_day: int) -> int:
+        return per_day * days
+
     return {
         "period_from": period_from, "period_to": period_to,
-        "visitors": {"views": visitors * 3 + roll // 200 % 500, "visitors": visitors},
-        "reach": {"reach": size + roll // 100_000 % 3000,
-                  "reach_subscribers": size // 2 + roll // 10 % 100},
-        "activity": {"likes": roll // 1000 % 900, "comments": roll // 7 % 120,
-                     "copies": roll // 13 % 80, "subscribed": roll // 17 % 60,
-                     "unsubscribed": roll // 19 % 20},
+        "visitors": {"views": visitors * 2 + count(roll // 200 % 40), "visitors": visitors,
+                     "mobile_views": visitors},
+        "reach": {"reach": reach, "reach_subscribers": min(reach, reach // 2 + roll // 10 % 100),
+                  "mobile_reach": reach // 2},
+        "activity": {"likes": count(roll // 1000 % 30), "comments": count(roll // 7 % 4),
+                     "copies": count(roll // 13 % 3), "hidden": count(roll // 23 % 2),
+                     "subscribed": count(roll // 17 % 3), "unsubscribed": count(roll // 19 % 2)},
     }
 
 
-OK_STAT_FIELDS = ("page_visits", "reach", "content_opens", "likes", "comments", "reshares",
-                  "members_count")
+OK_STAT_FIELDS = ("page_visits", "reach", "renderings", "content_opens", "likes", "comments",
+                  "reshares", "members_count")
 
 
 def ok_group(seed: int, uid: int, today: dt.date) -> dict | None:

@@ -4,8 +4,10 @@ VK: ``POST|GET /method/<name>`` (groups.getById, utils.resolveScreenName, wall.g
 execute). OK: ``POST|GET /fb.do`` (group.getInfo, group.getStatTrends, mediatopic.getTopics),
 signed as OK signs.
 Control: ``GET /_emulator/stats`` (counters), ``POST /_emulator/reset`` (counters, windows, daily
-quotas and faults back to the start), ``GET|POST /_emulator/faults`` (see faults.py; JSON body
-``{"spec": "...", "daily_limits": {"wall.get": 10}, "today": "2026-03-02", "clear": true}``).
+quotas, faults and the journal back to the start), ``GET|POST /_emulator/faults`` (see faults.py;
+JSON body ``{"spec": "...", "daily_limits": {"wall.get": 10}, "today": "2026-03-02", "clear":
+true, "journal": true}``), ``GET /_emulator/journal`` (every call and answer since the journal
+was switched on, see state.py).
 
 Tokens (documented in emulator/__init__.py; see protocol.py) decide the rate: VK community tokens
 ``vkemu-grp-<id>-…`` get 20 requests a second, every other token 3; beyond, VK error 6 / OK 8.
@@ -22,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from emulator import ok, vk, vkscript
 from emulator.faults import Fault
-from emulator.protocol import OK_MESSAGES, VK_MESSAGES, ApiFailure, token_info
+from emulator.protocol import ApiFailure, token_info, vk_failure
 from emulator.state import Emulator
 
 
@@ -87,6 +89,8 @@ class Handler(BaseHTTPRequestHandler):
         elif action == "reset" and self.command == "POST":
             emu.reset()
             self._json({"ok": True})
+        elif action == "journal":
+            self._json(emu.journal_read())
         elif action == "faults":
             if self.command == "POST":
                 try:
@@ -123,14 +127,15 @@ class Handler(BaseHTTPRequestHandler):
         answered, code = self._apply_fault(emu.fault_for(method, inner=inner))
         if answered:
             return
+        info = None
         try:
             info = token_info("vk", token)
             if info is None:
-                raise ApiFailure(5, VK_MESSAGES[5])
+                raise vk_failure(5)
             if not emu.admit(info, arrived):
-                raise ApiFailure(6, VK_MESSAGES[6])
+                raise vk_failure(6)
             if code and code > 0:
-                raise ApiFailure(code, VK_MESSAGES.get(code, "Injected fault"))
+                raise vk_failure(code)
             if method == "execute":
                 answer = vk.vk_execute(emu, info, params)
             else:
@@ -138,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
         except ApiFailure as failure:
             emu.record_error(f"vk:{failure.code}")
             answer = vk.vk_error_body(failure.code, failure.message, method, params)
+        emu.journal_add("vk", method, params, info, answer)
         self._json(answer, truncated=code == -1)
 
     def _ok(self, params: dict, arrived: float) -> None:
@@ -147,19 +153,21 @@ class Handler(BaseHTTPRequestHandler):
         answered, code = self._apply_fault(emu.fault_for(method))
         if answered:
             return
+        info = None
         try:
             info = ok.ok_auth(params, token)
             if not emu.admit(info, arrived):
-                raise ApiFailure(8, OK_MESSAGES[8])
+                raise ok.ok_failure(8, "Too many requests")
             if code and code > 0:
-                raise ApiFailure(code, OK_MESSAGES.get(code, "Injected fault"))
+                raise ok.ok_failure(code, "injected fault")
             if not emu.spend(token, method):
-                raise ApiFailure(11, OK_MESSAGES[11])
+                raise ok.ok_failure(11, "Daily limit reached")
             answer = ok.ok_call(emu, info, method, params)
         except ApiFailure as failure:
             emu.record_error(f"ok:{failure.code}")
             answer = {"error_code": failure.code, "error_msg": failure.message,
                       "error_data": None}
+        emu.journal_add("ok", method, params, info, answer)
         self._json(answer, truncated=code == -1)
 
 

@@ -1,4 +1,11 @@
-"""The emulated networks' state: counters, rate windows, daily quotas, faults."""
+"""The emulated networks' state: counters, rate windows, daily quotas, faults, the journal.
+
+The journal (off unless ``configure({"journal": true})``; ``reset`` empties and stops it) keeps
+every call and its answer as the network saw them: method, parameters (never the token), the
+token's kind, whether the call ran inside ``execute``, and the answer body. The contract tests
+read it (``GET /_emulator/journal``) to hold real collector runs to VK's schema and OK's
+contract file.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from collections import Counter, defaultdict, deque
 from emulator.faults import Fault, parse_spec
 from emulator.protocol import TokenInfo
 
+JOURNAL_MAX = 20_000
+
 DEFAULT_DAILY_LIMITS = {
     "groups.getById": 100_000, "utils.resolveScreenName": 10_000, "wall.get": 10_000,
     "stats.get": 5_000, "group.getInfo": 100_000, "group.getStatTrends": 5_000,
@@ -18,7 +27,14 @@ DEFAULT_DAILY_LIMITS = {
 
 
 class Emulator:
-    """The emulated networks' state: counters, rate windows, daily quotas, faults."""
+    """The emulated networks' state: counters, rate windows, daily quotas, faults, the journal.
+
+The journal (off unless ``configure({"journal": true})``; ``reset`` empties and stops it) keeps
+every call and its answer as the network saw them: method, parameters (never the token), the
+token's kind, whether the call ran inside ``execute``, and the answer body. The contract tests
+read it (``GET /_emulator/journal``) to hold real collector runs to VK's schema and OK's
+contract file.
+"""
 
     def __init__(self, *, seed: int = 1, faults: str = "", slow_seconds: float = 15.0) -> None:
         self.seed, self.slow_seconds = seed, slow_seconds
@@ -41,6 +57,7 @@ class Emulator:
                                                   slow_seconds=self.slow_seconds)
             self.rng = random.Random(self.seed)
             self.today_override: dt.date | None = None
+            self.journal: list[dict] | None = None
 
     def configure(self, payload: dict) -> dict:
         faults = parse_spec(payload.get("spec", ""), slow_seconds=self.slow_seconds)
@@ -49,6 +66,8 @@ class Emulator:
                 self.faults = []
             self.faults += faults
             self.daily_limits.update(payload.get("daily_limits", {}))
+            if "journal" in payload:
+                self.journal = [] if payload["journal"] else None
             if "today" in payload:
                 today = payload["today"]
                 self.today_override = dt.date.fromisoformat(today) if today else None
@@ -71,6 +90,23 @@ class Emulator:
                 "daily_limit_errors": self.counters["daily_limit_errors"],
                 "faults_fired": self.counters["faults"], "errors_by_code": dict(self.errors),
             }
+
+    def journal_add(self, network: str, method: str, params: dict, info: TokenInfo | None,
+                    answer: object, *, inside: bool = False) -> None:
+        """Keep a call and its answer, if the journal is on (see the module docstring)."""
+        if self.journal is None:
+            return
+        entry = {"network": network, "method": method, "inside_execute": inside,
+                 "token_kind": info.kind if info else None, "answer": answer,
+                 "params": {k: v for k, v in params.items()
+                            if k not in ("access_token", "sig", "session_key")}}
+        with self.lock:
+            if self.journal is not None and len(self.journal) < JOURNAL_MAX:
+                self.journal.append(entry)
+
+    def journal_read(self) -> list[dict]:
+        with self.lock:
+            return list(self.journal or [])
 
     def today(self) -> dt.date:
         return self.today_override or dt.datetime.now(dt.UTC).date()

@@ -29,8 +29,12 @@ class TokenForm(forms.Form):
     """A token as people paste it; the secret is never rendered back."""
 
     network = forms.ChoiceField(label="Соцсеть", choices=Network.choices)
-    kind = forms.ChoiceField(label="Вид ключа", choices=TokenKind.choices,
-                             initial=TokenKind.USER)
+    kind = forms.ChoiceField(
+        label="Вид ключа", choices=TokenKind.choices, initial=TokenKind.USER,
+        help_text="VK: ключ пользователя годится для всего (статистику даёт только ключ "
+                  "администратора сообщества); сервисный ключ читает стены и участников по "
+                  "одному запросу на страницу — медленнее; ключ сообщества ускоряет сбор "
+                  "участников, но статистику и стены VK по нему не отдаёт.")
     label = forms.CharField(label="Название", max_length=200,
                             help_text="Например: «Ключ администратора ДК Алексеевки».")
     secret = forms.CharField(label="Ключ доступа (access_token)", max_length=500,
@@ -40,7 +44,8 @@ class TokenForm(forms.Form):
     app_secret = forms.CharField(label="Секретный ключ приложения OK", max_length=200,
                                  required=False, widget=forms.PasswordInput(render_value=False))
     communities = forms.CharField(
-        label="Сообщества, которые ключ администрирует (для статистики)", required=False,
+        label="Сообщества, которые ключ администрирует (для статистики: ключ пользователя)",
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Ссылки или id из реестра, по одной в строке. Редактор учреждения указывает "
                   "сообщества своего учреждения.",

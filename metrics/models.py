@@ -200,6 +200,9 @@ class CollectionRun(models.Model):
     requests = models.PositiveIntegerField("запросов к API", default=0)
     errors_by_code = models.JSONField("ошибки по кодам", default=dict, blank=True)
     message = models.CharField("сообщение", max_length=300, blank=True)
+    plan = models.CharField("как идёт сбор", max_length=500, blank=True,
+                            help_text="Почему сбор медленнее возможного и какой ключ это "
+                                      "исправит (по ключам на момент запуска).")
 
     class Meta:
         verbose_name = "сбор данных"

@@ -128,6 +128,7 @@ def token_credential(token: NetworkToken) -> Credential:
         app_key=token.app_key,
         app_secret=secret_decrypt(token.app_secret_encrypted)
         if token.app_secret_encrypted else "",
+        kind=token.kind,
     )
 
 
@@ -151,13 +152,18 @@ def can_manage_tokens(user) -> bool:
 
 
 def tokens_usable(*, network: str, for_stats: bool = False) -> QuerySet[NetworkToken]:
-    """Active tokens not resting after a daily limit; for stats, those that administer."""
+    """Active tokens not resting after a daily limit, of every kind (each client call takes
+    the kinds its method allows); for stats, user tokens of community admins.
+
+    Statistics: VK's stats.get takes user tokens only (its schema's ``access_token_type``), so a
+    community token answers error 27 and a service token 28; OK registers user tokens only.
+    """
     now = timezone.now()
     tokens = NetworkToken.objects.filter(network=network, is_active=True).filter(
         Q(rests_until__isnull=True) | Q(rests_until__lte=now))
     if for_stats:
-        return tokens.filter(communities__isnull=False).distinct()
-    return tokens.exclude(kind=TokenKind.COMMUNITY)
+        return tokens.filter(kind=TokenKind.USER, communities__isnull=False).distinct()
+    return tokens
 
 
 # --- writes ---------------------------------------------------------------------------------------
@@ -258,7 +264,7 @@ def token_check(*, network: str, kind: str, secret: str, app_key: str, app_secre
     """
     credential = Credential(
         token_id=None, secret=secret, app_key=app_key, app_secret=app_secret,
-        limit_key=limit_key(network=network, fingerprint=fingerprint, kind=kind),
+        limit_key=limit_key(network=network, fingerprint=fingerprint, kind=kind), kind=kind,
     )
     try:
         if network == Network.VK:

@@ -15,6 +15,8 @@ from institutions.choices import Role, Subordination
 from portal.celery import app as celery_app
 from tests.factories import CommunityFactory, InstitutionFactory, ProfileFactory, TerritoryFactory
 
+pytest_plugins = ["tests.emulator_fixtures"]  # the network emulator, one process per session
+
 
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process(request):

@@ -1,7 +1,9 @@
 """Typed errors of the VK and OK clients: what went wrong and whose fault it is.
 
 The collection decides from the type alone: retry later (transient, rate), rest the token (daily
-limit), disable the token (invalid), mark the community (closed, deleted), or give up (rejected).
+limit), disable the token (invalid: only when the network says the token itself is dead), set the
+token aside (unsuitable: a kind of token the method does not take), mark the community (closed,
+deleted), or give up (rejected).
 Each error carries a short Russian message for people and a stable ``key`` for statistics
 (``vk:15``, ``ok:102``, ``http:502``, ``timeout``, ``bad_json``).
 """
@@ -49,6 +51,20 @@ class TokenInvalid(TokenError):
     """The token was revoked, expired or never valid (VK 5, OK 102/103/104): disable it."""
 
     code = "network_token_invalid"
+
+
+class TokenUnsuitable(TokenError):
+    """The token works, but not for this method (VK 27: a community token, 28: a service
+    token where the method takes others): set it aside for the request, never disable it."""
+
+    code = "network_token_unsuitable"
+
+
+class NoUsableToken(NetworkError):
+    """No registered token of the network can be used now (or none of a kind the method
+    takes)."""
+
+    code = "network_no_token"
 
 
 class CommunityError(NetworkError):

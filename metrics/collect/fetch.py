@@ -28,27 +28,30 @@ from metrics.collect.errors import (
     CommunityDeleted,
     CommunityError,
     DailyLimitReached,
-    NetworkError,
+    NoUsableToken,
+    RequestRejected,
     TokenError,
+    TokenInvalid,
+    TransientNetworkError,
 )
 from metrics.collect.mapping import ok_stats_values, vk_stats_values
 from metrics.models import NetworkToken
 from metrics.ok.client import GROUPS_PER_CALL as OK_GROUPS_PER_CALL
 from metrics.ok.client import OkClient
 from metrics.tokens import token_credential, token_disable, token_rest, tokens_usable
-from metrics.vk.answers import GroupRow, VkGroups, VkResolved
-from metrics.vk.calls import GROUPS_PER_CALL, groups_by_id_call, resolve_call, stats_call
+from metrics.vk.answers import GroupRow, VkGroups, VkResolved, VkStats
+from metrics.vk.calls import (
+    GROUPS_PER_CALL,
+    groups_by_id_call,
+    resolve_call,
+    stats_call,
+    stats_month_noons,
+)
 from metrics.vk.client import VkClient
 from portal.lib.months import add_months
 
 T = TypeVar("T")
 NETWORK_NAMES = {Network.VK: "VK", Network.OK: "OK"}
-
-
-class NoUsableToken(NetworkError):
-    """No registered token of the network can be used now."""
-
-    code = "network_no_token"
 
 
 @dataclass(slots=True)
@@ -156,12 +159,13 @@ def network_client(network: str, tokens: Iterable[NetworkToken]) -> VkClient | O
 
 
 def token_trouble(exc: TokenError) -> None:
-    """Write down what a token error means for the token: rest or disable."""
+    """Write down what a token error means for the token: rest, or disable only when the
+    network said the token itself is dead (an unsuitable one is just set aside by the caller)."""
     if exc.token_id is None:
         return
     if isinstance(exc, DailyLimitReached):
         token_rest(token_id=exc.token_id)
-    else:
+    elif isinstance(exc, TokenInvalid):
         token_disable(token_id=exc.token_id, reason=f"{exc.message} ({exc.key})")
 
 
@@ -302,15 +306,20 @@ def _stats_by_token(network: str, communities: list[Target], result: BatchResult
 
 
 def vk_stats(communities: list[Target], period: dt.date, result: BatchResult) -> None:
-    """Monthly statistics with each community's admin token, 25 stats.get a request."""
-    start, end = month_bounds(period)
+    """Monthly statistics with each community's admin user token, 25 stats.get a request.
+
+    Each community's values come from the month's own interval (``month_interval``).
+    """
     for token, group in _stats_by_token(Network.VK, communities, result).values():
         client = network_client(Network.VK, [token])
-        calls = [stats_call(c.network_id, start=start, end=end) for c in group]
+        calls = [stats_call(c.network_id, month=period) for c in group]
         try:
             answers = client.run(calls)
-        except TokenError as exc:
-            token_trouble(exc)
+        except TransientNetworkError:
+            raise
+        except (TokenError, NoUsableToken, RequestRejected) as exc:
+            if isinstance(exc, TokenError):
+                token_trouble(exc)
             for community in group:
                 result.problem(community.pk, key=exc.key, message=f"ключ администратора: "
                                f"{exc.message}")
@@ -320,9 +329,24 @@ def vk_stats(communities: list[Target], period: dt.date, result: BatchResult) ->
         for community, answer in zip(group, answers, strict=True):
             if isinstance(answer, CommunityError):
                 result.community_failure(community, answer)
-            else:
-                result.monthly[community.pk] = vk_stats_values(answer)
-                result.done(community.pk)
+                continue
+            interval = month_interval(answer, period)
+            if interval is None:
+                result.problem(community.pk, key="vk:no_month",
+                               message="VK не вернул статистику за этот месяц")
+                continue
+            result.monthly[community.pk] = vk_stats_values(interval)
+            result.done(community.pk)
+
+
+def month_interval(periods: Sequence[VkStats], month: dt.date) -> VkStats | None:
+    """The interval of stats.get that is the month itself (VK's month, counted in Moscow time:
+    the one holding the month's first noon); None when VK did not answer it."""
+    first_noon, _ = stats_month_noons(month)
+    for period in periods:
+        if period.period_from <= first_noon < period.period_to:
+            return period
+    return None
 
 
 def ok_stats(communities: list[Target], period: dt.date, result: BatchResult) -> None:

@@ -19,16 +19,41 @@ class FieldMapping:
     ok: str
 
 
+#: What no field of the network gives, said in the mapping table's cell.
+NOT_DERIVED = "не выводится"
+# Reviewed against VK's own field descriptions (stats/objects.json of its schema 5.199) and OK's
+# documentation (emulator/ok_contract.json). Unique people are never summed: a month's come only
+# from the month's own interval, and where a network gives them by day only they are not derived.
 STATS_MAPPING = [
-    FieldMapping(Indicator.VISITS, "stats.get → visitors.views (просмотры страниц сообщества)",
-                 "group.getStatTrends → page_visits"),
-    FieldMapping(Indicator.UNIQUE_VISITORS, "stats.get → visitors.visitors (уникальные "
-                 "посетители за месяц)", "group.getStatTrends → reach (уникальные пользователи)"),
-    FieldMapping(Indicator.WALL_VIEWS, "stats.get → reach.reach (охват: стена и лента "
-                 "«Новости»)", "group.getStatTrends → content_opens"),
-    FieldMapping(Indicator.FEEDBACK, "stats.get → activity.likes + activity.comments + "
-                 "activity.copies (репосты)", "group.getStatTrends → likes + comments + reshares"),
-    FieldMapping(Indicator.REACH, "stats.get → reach.reach", "group.getStatTrends → reach"),
+    FieldMapping(
+        Indicator.VISITS,
+        "stats.get, интервал «месяц» → visitors.views («Views number»: просмотры страниц "
+        "сообщества)",
+        "group.getStatTrends → page_visits (посещения страницы группы), сумма по дням"),
+    FieldMapping(
+        Indicator.UNIQUE_VISITORS,
+        "stats.get, интервал «месяц» → visitors.visitors («Visitors number»: уникальные "
+        "посетители месяца, как их считает VK; не сумма дней)",
+        f"{NOT_DERIVED}: OK даёт уникальных людей только по дням (reach), а люди за месяц из "
+        "дневных чисел не складываются — значение вводит учреждение"),
+    FieldMapping(
+        Indicator.WALL_VIEWS,
+        f"{NOT_DERIVED}: у stats.get нет просмотров стены и ленты новостей; reach.reach («Reach "
+        "count») — число уникальных людей, а не просмотров (собирается отдельно как «Охват»), "
+        "просмотры записей месяца — сумма views.count (сбор публикаций); значение вводит "
+        "учреждение со страницы статистики сообщества",
+        "group.getStatTrends → renderings (показы материалов группы в лентах и в группе), "
+        "сумма по дням"),
+    FieldMapping(
+        Indicator.FEEDBACK,
+        "stats.get, интервал «месяц» → activity.likes + activity.comments + activity.copies "
+        "(«Likes number», «Comments number», «Reposts number»)",
+        "group.getStatTrends → likes + comments + reshares, сумма по дням"),
+    FieldMapping(
+        Indicator.REACH,
+        "stats.get, интервал «месяц» → reach.reach («Reach count»: уникальные люди, видевшие "
+        "записи сообщества за месяц)",
+        f"{NOT_DERIVED}: охват OK дан по дням, а уникальные люди по дням не складываются"),
 ]
 POSTS_MAPPING = [
     FieldMapping(Indicator.POSTS, "число записей сообщества за месяц (wall.get, filter=owner)",
@@ -42,28 +67,24 @@ POSTS_MAPPING = [
 ]
 
 
-def vk_stats_values(periods: list[VkStats]) -> dict[str, int]:
-    """Table-1 values from stats.get intervals of one month."""
-    def total(name: str) -> int:
-        return sum(getattr(p, name) for p in periods)
-
+def vk_stats_values(month: VkStats) -> dict[str, int]:
+    """Table-1 values from the stats.get interval that is the month itself (never a sum of
+    intervals: unique visitors and reach are people, counted once a month by VK)."""
     return {
-        Indicator.VISITS: total("views"),
-        Indicator.UNIQUE_VISITORS: total("visitors"),
-        Indicator.WALL_VIEWS: total("reach"),
-        Indicator.FEEDBACK: total("likes") + total("comments") + total("copies"),
-        Indicator.REACH: total("reach"),
+        Indicator.VISITS: month.views,
+        Indicator.UNIQUE_VISITORS: month.visitors,
+        Indicator.FEEDBACK: month.likes + month.comments + month.copies,
+        Indicator.REACH: month.reach,
     }
 
 
 def ok_stats_values(stats: OkStats) -> dict[str, int]:
-    """Table-1 values from group.getStatTrends summed over one month."""
+    """Table-1 values from group.getStatTrends summed over one month (counts only: events,
+    not people, add up across days)."""
     return {
         Indicator.VISITS: stats.page_visits,
-        Indicator.UNIQUE_VISITORS: stats.reach,
-        Indicator.WALL_VIEWS: stats.content_opens,
+        Indicator.WALL_VIEWS: stats.renderings,
         Indicator.FEEDBACK: stats.likes + stats.comments + stats.reshares,
-        Indicator.REACH: stats.reach,
     }
 
 

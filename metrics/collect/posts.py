@@ -7,6 +7,10 @@ pages are calls in one queue, sent 25 to an ``execute``, and a request with fewe
 goes out only when nothing else is in flight that could still add follow-ups — so a run costs
 ⌈Σ pages ÷ 25⌉ requests (one more only when a wall needs a third page right at the end).
 
+Only user tokens may send ``wall.get`` inside ``execute`` (VK's schema: ``execute`` takes user and
+community tokens, ``wall.get`` user and service ones). With service tokens alone the stream reads
+a page a request (``wall_plan``): the same queue, the same pacing, 25 times the requests.
+
 The requests go out from a pool of threads, as many as the tokens have request slots (3 each),
 each waiting in the shared limiter, so every token is kept busy. Once a slot is theirs they also
 keep an even pace (a request every second ÷ slots at most): slots that free together would fire
@@ -33,10 +37,9 @@ from typing import Any
 
 from institutions.choices import Network
 from metrics.collect.credentials import Credential
-from metrics.collect.errors import CommunityError, NetworkError, TokenError
+from metrics.collect.errors import CommunityError, NetworkError, NoUsableToken, TokenError
 from metrics.collect.fetch import (
     BatchResult,
-    NoUsableToken,
     Target,
     credentials_usable,
     guarded,
@@ -48,7 +51,7 @@ from metrics.collect.mapping import PostTotals, posts_values
 from metrics.ok.client import OkClient, OkTopic
 from metrics.tokens import tokens_usable
 from metrics.vk.answers import VkWallPage
-from metrics.vk.calls import EXECUTE_MAX_CALLS, VkCall, wall_call
+from metrics.vk.calls import EXECUTE_MAX_CALLS, TOKEN_KINDS, VkCall, batch_kinds, wall_call
 from metrics.vk.client import VkClient
 
 #: Most sending threads one stream runs (community tokens would allow 20 each).
@@ -80,6 +83,22 @@ class _Sent:
     error: NetworkError | None
 
 
+def wall_plan(credentials: list[Credential]) -> tuple[list[Credential], int]:
+    """The credentials a wall stream sends with, and how many pages one request reads.
+
+    User tokens read 25 pages an ``execute``; only when there are none, service tokens read a
+    page a request (community tokens cannot read walls at all).
+    """
+    batching = [c for c in credentials if c.kind in batch_kinds({"wall.get"})]
+    if batching:
+        return batching, EXECUTE_MAX_CALLS
+    single = [c for c in credentials if c.kind in TOKEN_KINDS["wall.get"]]
+    if not single:
+        raise NoUsableToken("нет ключа VK, который читает стены (нужен ключ пользователя или "
+                            "сервисный ключ)", key="no_token")
+    return single, 1
+
+
 class WallStream:
     """The walls of a run's batches, read through one stream of full ``execute`` requests.
 
@@ -96,10 +115,11 @@ class WallStream:
                  batches: Iterator[StreamBatch]) -> None:
         # As unix times, as the pages' dates are.
         self.start, self.end = (int(moment.timestamp()) for moment in month_bounds(period))
-        self.credentials = credentials
+        self.credentials, self.per_request = wall_plan(credentials)
+        credentials = self.credentials
         self.dropped: set[int | None] = set()
         self.slots = min(MAX_SENDERS, sum(c.limit_key.limit for c in credentials))
-        self.reserve = EXECUTE_MAX_CALLS * (self.slots + 1)
+        self.reserve = self.per_request * (self.slots + 1)
         self.batches, self.exhausted = batches, False
         self.results: dict[int, BatchResult] = {}
         self.reading: dict[int, set[int]] = {}  # batch id → communities still being read
@@ -169,11 +189,11 @@ class WallStream:
         while self.failure is None and len(in_flight) < self.slots:
             # Up to the reserve, but no further than this request and the next need: the
             # run's first request goes out once one batch is claimed, not the reserve's ten.
-            self._refill(min(self.reserve, EXECUTE_MAX_CALLS * (len(in_flight) + 2)))
-            if not self.queue or (len(self.queue) < EXECUTE_MAX_CALLS and in_flight):
+            self._refill(min(self.reserve, self.per_request * (len(in_flight) + 2)))
+            if not self.queue or (len(self.queue) < self.per_request and in_flight):
                 return
             chunk = [self.queue.popleft()
-                     for _ in range(min(EXECUTE_MAX_CALLS, len(self.queue)))]
+                     for _ in range(min(self.per_request, len(self.queue)))]
             calls = [wall_call(self.walls[cid].target.network_id, offset=offset)
                      for cid, offset in chunk]
             in_flight[pool.submit(self._send, calls)] = chunk

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from institutions.choices import CommunityState, Network
 from institutions.models import Community
-from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState
+from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState, TokenKind
 from metrics.collect.errors import NetworkError, TransientNetworkError
 from metrics.collect.fetch import (
     BatchResult,
@@ -40,6 +40,7 @@ from metrics.collect.fetch import (
     vk_members,
     vk_stats,
 )
+from metrics.collect.plan import run_plan
 from metrics.collect.posts import StreamBatch, WallStream, ok_posts, vk_posts
 from metrics.collect.store import (
     apart_pays,
@@ -104,8 +105,10 @@ def run_communities(*, kind: str, network: str) -> QuerySet[Community]:
         return communities.filter(state=CommunityState.ACTIVE).order_by("pk")
     communities = communities.exclude(state=CommunityState.DELETED)
     if kind == RunKind.STATS:
+        # Only a user token of an admin gets statistics (VK's stats.get takes no other kind).
         admin = NetworkToken.communities.through.objects.filter(
-            community_id=OuterRef("pk"), networktoken__is_active=True)
+            community_id=OuterRef("pk"), networktoken__is_active=True,
+            networktoken__kind=TokenKind.USER)
         # Ordered by the administering token so each batch needs as few tokens as possible.
         return communities.filter(Exists(admin)).order_by("admin_tokens__pk", "pk").distinct()
     return communities.order_by("pk")
@@ -124,7 +127,8 @@ def collection_run_create(*, kind: str, network: str, period: dt.date | None = N
     ids = list(dict.fromkeys(run_communities(kind=kind, network=network)
                              .values_list("pk", flat=True)))
     run = CollectionRun.objects.create(kind=kind, network=network, period=period,
-                                       triggered_by=user, total=len(ids))
+                                       triggered_by=user, total=len(ids),
+                                       plan=run_plan(kind=kind, network=network)[:500])
     size = batch_size or BATCH_SIZES[(kind, network)]
     CollectionBatch.objects.bulk_create([
         CollectionBatch(run=run, index=i, community_ids=list(chunk))

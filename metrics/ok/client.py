@@ -40,7 +40,8 @@ from metrics.ratelimit import RateLimiter, get_limiter
 
 GROUPS_PER_CALL = 100
 GROUP_FIELDS = "uid,name,shortname,members_count,private"
-STAT_FIELDS = ("page_visits", "reach", "content_opens", "likes", "comments", "reshares")
+#: Daily counts only (events add up across a month's days; people, like ``reach``, do not).
+STAT_FIELDS = ("page_visits", "renderings", "likes", "comments", "reshares")
 TOPICS_PAGE = 100
 TOPIC_FIELDS = ("media_topic.ID,media_topic.CREATED_MS,media_topic.LIKE_SUMMARY,"
                 "media_topic.RESHARE_SUMMARY,media_topic.DISCUSSION_SUMMARY,"
@@ -67,8 +68,7 @@ class OkStats:
     """A group's statistics over a period (group.getStatTrends summed over its days)."""
 
     page_visits: int
-    reach: int
-    content_opens: int
+    renderings: int
     likes: int
     comments: int
     reshares: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,26 @@ EXECUTE_MAX_CALLS = 25
 GROUPS_PER_CALL = 500
 WALL_PAGE = 100
 GROUP_FIELDS = "members_count,verified,screen_name,is_closed,deactivated"
+#: The token kinds (``TokenKind`` values) each method the portal calls takes: VK's schema's
+#: ``access_token_type`` (``group`` is a community token). A call inside ``execute`` is held to
+#: its own method's kinds as well, so batching needs a kind both take (``batch_kinds``).
+TOKEN_KINDS: dict[str, frozenset[str]] = {
+    "execute": frozenset({"user", "community"}),
+    "groups.getById": frozenset({"user", "community", "service"}),
+    "utils.resolveScreenName": frozenset({"user", "community", "service"}),
+    "wall.get": frozenset({"user", "service"}),
+    "stats.get": frozenset({"user"}),
+}
+#: VK counts statistics' days and months in Moscow time (UTC+3 all year).
+VK_STATS_TZ = dt.timezone(dt.timedelta(hours=3))
+
+
+def batch_kinds(methods: Iterable[str]) -> frozenset[str]:
+    """The token kinds that may send these methods together in one ``execute``."""
+    kinds = TOKEN_KINDS["execute"]
+    for method in methods:
+        kinds &= TOKEN_KINDS[method]
+    return kinds
 
 
 @dataclass(frozen=True)
@@ -81,12 +101,26 @@ def wall_call(group_id: int, *, offset: int = 0, count: int = WALL_PAGE) -> VkCa
     return VkCall("wall.get", params, parse_wall, WALL_COLUMNS, parse_wall_columns)
 
 
-def stats_call(group_id: int, *, start: dt.datetime, end: dt.datetime) -> VkCall:
-    params = {
-        "group_id": group_id, "timestamp_from": int(start.timestamp()),
-        "timestamp_to": int(end.timestamp()), "interval": "month", "intervals_count": 1,
-    }
+def stats_call(group_id: int, *, month: dt.date) -> VkCall:
+    """stats.get of one calendar month as VK counts it (one ``month`` interval).
+
+    VK aligns months in Moscow time and answers whole intervals; both ends asked are noons
+    inside the month (its first and last day), so it is the same month in any time zone the
+    portal runs in, and the answer is that month's own interval — unique visitors and reach of
+    the month as VK counted them, which no sum of shorter intervals gives.
+    """
+    first, last = stats_month_noons(month)
+    params = {"group_id": group_id, "timestamp_from": first, "timestamp_to": last,
+              "interval": "month", "intervals_count": 1}
     return VkCall("stats.get", params, parse_stats)
+
+
+def stats_month_noons(month: dt.date) -> tuple[int, int]:
+    """Unix times of noon (Moscow) on the month's first and last day."""
+    first = month.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return tuple(int(dt.datetime.combine(day, dt.time(12), tzinfo=VK_STATS_TZ).timestamp())
+                 for day in (first, following - dt.timedelta(days=1)))  # type: ignore[return-value]
 
 
 def execute_code(calls: Sequence[VkCall]) -> str:

@@ -13,6 +13,11 @@ build, send and parse; ``groups.getById`` likewise, as columns of the fields the
 reads. Results are typed dataclasses (``answers.py``); a call that failed for one community comes
 back as its ``CommunityError`` in place of the result, while errors of the token or the network
 are raised for the whole request.
+
+Tokens are sent only where VK takes them (``calls.TOKEN_KINDS``, from VK's schema): a request
+waits for a slot among the credentials whose kind its method allows, and calls go to an
+``execute`` only when a credential may send it and every call in it (user or community tokens;
+a service token never sends ``execute``, so with service tokens alone each call is a request).
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ from metrics.collect.errors import (
     DailyLimitReached,
     NetworkError,
     NoAdminAccess,
+    NoUsableToken,
     RateLimited,
     RequestRejected,
     TokenInvalid,
+    TokenUnsuitable,
     TransientNetworkError,
 )
 from metrics.collect.transport import TimedAdapter
@@ -54,7 +61,9 @@ from metrics.vk.answers import (
 )
 from metrics.vk.calls import (
     EXECUTE_MAX_CALLS,
+    TOKEN_KINDS,
     VkCall,
+    batch_kinds,
     execute_code,
     groups_by_id_call,
     stats_call,
@@ -65,32 +74,49 @@ VK_ORIGINS = ("https://api.vk.com/method/", "https://api.vk.ru/method/")
 
 
 # --- errors ---------------------------------------------------------------------------------------
-_COMMUNITY_CODES = {15: CommunityClosed, 30: CommunityClosed, 203: CommunityClosed,
-                    18: CommunityDeleted, 100: CommunityDeleted}
+# What each VK error code (errors.json) means for the portal; ``vk_error`` decides, a test per code.
+_CLOSED_CODES = {15, 30, 203}  # access denied, private, access to the community denied
+_GONE_CODES = {18, 100, 104, 125}  # deleted or banned, no such owner, not found, bad group id
+#: Methods whose per-community errors belong to that community, not to the request.
+_COMMUNITY_METHODS = {"wall.get", "stats.get", "utils.resolveScreenName"}
 _MESSAGES = {
     5: "токен недействителен", 6: "превышена частота запросов к VK",
     9: "VK ограничил однотипные запросы", 10: "внутренняя ошибка сервера VK",
-    15: "сообщество закрыто", 18: "сообщество удалено или заблокировано",
+    15: "сообщество закрыто", 17: "VK требует подтвердить вход владельца ключа",
+    18: "сообщество удалено или заблокировано",
+    27: "ключ сообщества не подходит для этого метода VK",
+    28: "сервисный ключ не подходит для этого метода VK",
     29: "дневной лимит запросов токена исчерпан", 30: "сообщество закрыто (приватное)",
-    100: "сообщество не найдено", 203: "доступ к сообществу закрыт",
+    100: "сообщество не найдено", 104: "не найдено", 125: "сообщество не найдено",
+    203: "доступ к сообществу закрыт",
 }
 
 
 def vk_error(code: int, message: str, *, method: str, token_id: int | None) -> NetworkError:
-    """Map a VK error code to the portal's error type, judging by the method where it matters."""
+    """Map a VK error code to the portal's error type, judging by the method where it matters.
+
+    A token is called dead (TokenInvalid, then disabled) only when VK says so: 5 (authorization
+    failed), 17 (the owner must validate the login), 28 asking to refresh a service token. 27
+    and 28 otherwise say the method does not take this kind of token: the token is set aside,
+    not disabled.
+    """
     key, text = f"vk:{code}", _MESSAGES.get(code, f"ошибка VK {code}: {message}")
-    if method == "stats.get" and code in (7, 15, 30, 203):
+    if method == "stats.get" and code in (7, *_CLOSED_CODES):
         return NoAdminAccess("у токена нет прав администратора сообщества", key=key)
-    if code in (5, 28):
-        return TokenInvalid(_MESSAGES[5], key=key, token_id=token_id)
+    if code in (5, 17) or (code == 28 and "refresh" in message.lower()):
+        return TokenInvalid(text, key=key, token_id=token_id)
+    if code in (27, 28):
+        return TokenUnsuitable(text, key=key, token_id=token_id)
     if code == 29:
         return DailyLimitReached(_MESSAGES[29], key=key, token_id=token_id)
     if code in (6, 9, 14):
         return RateLimited(_MESSAGES.get(code, "VK требует капчу"), key=key, token_id=token_id)
     if code in (1, 10):
         return TransientNetworkError(text, key=key)
-    if method != "groups.getById" and code in _COMMUNITY_CODES:
-        return _COMMUNITY_CODES[code](text, key=key)
+    if method in _COMMUNITY_METHODS and code in _CLOSED_CODES:
+        return CommunityClosed(text, key=key)
+    if method in _COMMUNITY_METHODS and code in _GONE_CODES:
+        return CommunityDeleted(text, key=key)
     return RequestRejected(text, key=key)
 
 
@@ -167,15 +193,24 @@ class VkClient:
         """Stop using a token for the rest of this client's life (invalid or resting)."""
         self.credentials = [c for c in self.credentials if c.token_id != token_id]
 
-    def request(self, method: str, params: dict[str, Any], *, raw: bool = False) -> Any:
-        """One HTTP request: wait for a token's slot, send, map errors to the portal's types."""
-        if not self.credentials:
-            raise TokenInvalid("нет действующего токена VK", key="no_token")
-        keys = [c.limit_key for c in self.credentials]
+    def usable(self, kinds: frozenset[str]) -> list[Credential]:
+        """The credentials of these kinds."""
+        return [c for c in self.credentials if c.kind in kinds]
+
+    def request(self, method: str, params: dict[str, Any], *, raw: bool = False,
+                kinds: frozenset[str] | None = None) -> Any:
+        """One HTTP request: wait for the slot of a token the method takes (``kinds``, by
+        default the method's), send, map errors to the portal's types."""
+        credentials = self.usable(kinds if kinds is not None else TOKEN_KINDS[method])
+        if not credentials:
+            raise NoUsableToken("нет действующего ключа VK" if not self.credentials else
+                                f"нет ключа VK того вида, что принимает {method}",
+                                key="no_token")
+        keys = [c.limit_key for c in credentials]
         with self.limiter.slot(keys) as slot:
             if self.pace:
                 self.pace()
-            credential = self.credentials[slot.index]
+            credential = credentials[slot.index]
             self.requests_made += 1
             self.last_token_id = credential.token_id
             try:
@@ -186,15 +221,24 @@ class VkClient:
             finally:
                 slot.answer_age = self.adapter.answer_age()
 
+    def can_batch(self, calls: Sequence[VkCall]) -> bool:
+        """Whether some credential may send these calls in one ``execute``."""
+        return bool(self.usable(batch_kinds({call.method for call in calls})))
+
     def run(self, calls: Sequence[VkCall]) -> list[Any]:
-        """Run calls with the fewest requests: alone, or 25 to an ``execute``.
+        """Run calls with the fewest requests the tokens allow: 25 to an ``execute``, or each
+        alone when no token may send them together (service tokens).
 
         Each result is the call's parsed answer or its ``CommunityError``.
         """
         out: list[Any] = []
         for start in range(0, len(calls), EXECUTE_MAX_CALLS):
             chunk = calls[start:start + EXECUTE_MAX_CALLS]
-            out += self._run_one(chunk[0]) if len(chunk) == 1 else self.execute(chunk)
+            if len(chunk) > 1 and self.can_batch(chunk):
+                out += self.execute(chunk)
+            else:
+                for call in chunk:
+                    out += self._run_one(call)
         return out
 
     def _run_one(self, call: VkCall) -> list[Any]:
@@ -207,7 +251,8 @@ class VkClient:
         """One ``execute`` request of up to 25 calls; per-call failures come back in place."""
         if len(calls) > EXECUTE_MAX_CALLS:
             raise ValueError(f"execute takes at most {EXECUTE_MAX_CALLS} calls")
-        answer = self.request("execute", {"code": execute_code(calls)}, raw=True)
+        answer = self.request("execute", {"code": execute_code(calls)}, raw=True,
+                              kinds=batch_kinds({call.method for call in calls}))
         try:
             results, errors = answer["response"], list(answer.get("execute_errors", []))
         except (KeyError, TypeError) as exc:
@@ -226,7 +271,7 @@ class VkClient:
                        token_id=None)
         if isinstance(exc, CommunityError):
             return exc
-        if isinstance(exc, (TokenInvalid, DailyLimitReached, RateLimited)):
+        if isinstance(exc, (TokenInvalid, TokenUnsuitable, DailyLimitReached, RateLimited)):
             exc.token_id = self.last_token_id
         raise exc
 
@@ -243,6 +288,6 @@ class VkClient:
         return parse_resolved(self.request("utils.resolveScreenName",
                                            {"screen_name": screen_name}))
 
-    def stats_get(self, group_id: int, *, start: dt.datetime, end: dt.datetime) -> list[VkStats]:
-        call = stats_call(group_id, start=start, end=end)
+    def stats_get(self, group_id: int, *, month: dt.date) -> list[VkStats]:
+        call = stats_call(group_id, month=month)
         return parse_stats(self.request(call.method, call.params))

@@ -1,102 +1,19 @@
-"""The network emulator as a real subprocess, tokens it accepts, communities of each fate.
-
-``emulator`` starts ``manage.py network_emulator`` once per session on a free port, resets it
-before each test and points the portal's VK/OK base URLs at it. Tests read its counters over
-HTTP (``emulator.stats()``) and inject faults (``emulator.faults("wall.get:15")``).
+"""Tokens the emulator accepts and communities of each fate (the emulator itself is the
+``emulator`` fixture of ``tests/emulator_fixtures.py``, shared by every test folder).
 """
 
 from __future__ import annotations
-
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from emulator import data as emu_data
 from institutions.choices import Network
 from metrics.collect.choices import TokenKind
-from metrics.ratelimit import get_limiter
 from metrics.tokens import token_register
+from tests.emulator_fixtures import ROOT, SEED, EmulatorHandle, start_emulator
 from tests.factories import CommunityFactory, InstitutionFactory
 
-ROOT = Path(__file__).resolve().parents[2]
-SEED = 7
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class EmulatorHandle:
-    """The running emulator: its URLs, counters and fault switches."""
-
-    def __init__(self, port: int, process: subprocess.Popen) -> None:
-        self.port, self.process = port, process
-        self.url = f"http://127.0.0.1:{port}"
-        self.vk_url, self.ok_url = f"{self.url}/method/", f"{self.url}/fb.do"
-
-    def _call(self, path: str, payload: dict | None = None) -> dict:
-        body = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.url + path, data=body, method="POST" if body
-                                         is not None else "GET")
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
-
-    def stats(self) -> dict:
-        return self._call("/_emulator/stats")
-
-    def reset(self) -> None:
-        self._call("/_emulator/reset", {})
-
-    def faults(self, spec: str = "", **options) -> dict:
-        return self._call("/_emulator/faults", {"spec": spec, **options})
-
-
-def start_emulator(*, seed: int = SEED, extra: tuple[str, ...] = ()) -> EmulatorHandle:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "network_emulator", "--port", str(port), "--seed",
-         str(seed), "--slow-seconds", "3", *extra],
-        cwd=ROOT, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    handle = EmulatorHandle(port, process)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            handle.stats()
-            return handle
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"emulator did not start: {process.stderr.read()!r}") from None
-            time.sleep(0.1)
-
-
-@pytest.fixture(scope="session")
-def emulator_process():
-    handle = start_emulator()
-    yield handle
-    handle.process.terminate()
-    handle.process.wait(timeout=10)
-
-
-@pytest.fixture
-def emulator(emulator_process, settings):
-    """A freshly reset emulator that the portal's clients talk to."""
-    emulator_process.reset()
-    settings.VK_API_BASE_URL = emulator_process.vk_url
-    settings.OK_API_BASE_URL = emulator_process.ok_url
-    settings.NETWORK_TIMEOUT_SECONDS = 2.0
-    get_limiter().clear()
-    return emulator_process
+__all__ = ["ROOT", "SEED", "EmulatorHandle", "start_emulator"]
 
 
 # --- tokens ---------------------------------------------------------------------------------------
@@ -114,7 +31,15 @@ def register(network: str, secret: str, *, kind: str = TokenKind.SERVICE, commun
 
 @pytest.fixture
 def vk_token(db):
+    """The region's service token: VK takes it for groups.getById, resolveScreenName and wall.get,
+    one call a request (never ``execute``)."""
     return register(Network.VK, "vkemu-svc-tests")
+
+
+@pytest.fixture
+def vk_user_token(db):
+    """A user token (no admin rights): it may send ``execute``, 25 calls a request."""
+    return register(Network.VK, "vkemu-usr-tests", kind=TokenKind.USER)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from institutions.choices import CommunityState, Network
-from metrics.collect.choices import BatchState, RunKind, RunState
+from metrics.collect.choices import BatchState, RunKind, RunState, TokenKind
 from metrics.collect.runs import collection_run_start
 from metrics.models import CollectionBatch, CollectionRunItem, MemberSnapshot, NetworkToken
 from metrics.tasks import MAX_RETRIES
@@ -27,7 +27,8 @@ def members_run(network: str = Network.VK):
 
 @pytest.mark.parametrize("fault", ["execute:10*2", "execute:http502*1", "execute:truncated*1",
                                    "execute:6*1", "execute:9*1", "execute:slow*1"])
-def test_transient_vk_faults_are_retried_until_the_batch_succeeds(emulator, vk_token, fault):
+def test_transient_vk_faults_are_retried_until_the_batch_succeeds(emulator, vk_user_token,
+                                                                  fault):
     make_communities(vk_ids("active", 600))
     emulator.faults(fault)
 
@@ -113,8 +114,8 @@ def test_a_token_out_of_daily_quota_rests_until_tomorrow(emulator):
     (18, CommunityState.DELETED, "сообщество удалено или заблокировано"),
     (100, CommunityState.DELETED, "сообщество не найдено"),
 ])
-def test_community_faults_on_the_wall_mark_just_that_community(emulator, vk_token, code, state,
-                                                               message):
+def test_community_faults_on_the_wall_mark_just_that_community(emulator, vk_user_token, code,
+                                                               state, message):
     emulator.faults(f"wall.get:{code}*1", today="2026-03-02")
     hit, fine = make_communities(vk_ids("active", 2))
 
@@ -157,3 +158,16 @@ def test_a_wrong_ok_application_secret_disables_the_token(emulator):
     token.refresh_from_db()
     assert run.state == RunState.FAILED
     assert token.disabled_reason == "подпись запроса неверна (ключи приложения OK) (ok:104)"
+
+
+def test_error_28_sets_the_token_aside_for_the_run_and_never_disables_it(emulator):
+    register(Network.VK, "vkemu-usr-first", kind=TokenKind.USER)
+    register(Network.VK, "vkemu-usr-second", kind=TokenKind.USER)
+    make_communities(vk_ids("active", 600))
+    emulator.faults("execute:28*1")
+
+    run = members_run()
+
+    assert run.state == RunState.DONE and run.done == 600
+    assert run.errors_by_code == {"vk:28": 1}
+    assert NetworkToken.objects.filter(is_active=True).count() == 2

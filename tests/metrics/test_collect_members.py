@@ -16,7 +16,7 @@ from tests.metrics.conftest import SEED, make_communities, ok_ids, vk_ids
 pytestmark = pytest.mark.django_db
 
 
-def test_members_of_1200_vk_communities_take_one_request(emulator, vk_token):
+def test_members_of_1200_vk_communities_take_one_request(emulator, vk_user_token):
     communities = make_communities(vk_ids("active", 1200))
 
     run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
@@ -87,7 +87,7 @@ def test_closed_deleted_and_renamed_vk_communities_are_marked(emulator, vk_token
     assert again.total == 2  # deleted communities are not asked again
 
 
-def test_screen_names_are_resolved_once_then_collected_by_id(emulator, vk_token):
+def test_screen_names_are_resolved_once_then_collected_by_id(emulator, vk_user_token):
     named = [CommunityFactory(network_id=None, screen_name=name, url=f"https://vk.com/{name}")
              for name in ("club4242", "public4343")]
 
@@ -101,6 +101,43 @@ def test_screen_names_are_resolved_once_then_collected_by_id(emulator, vk_token)
     assert stats["inner_calls"] == {"utils.resolveScreenName": 2}
     assert stats["by_method"] == {"execute": 1, "groups.getById": 2}
     assert MemberSnapshot.objects.filter(community__in=named).count() == 2
+
+
+def test_with_only_a_service_token_members_come_500_a_request_without_execute(emulator,
+                                                                              vk_token):
+    communities = make_communities(vk_ids("active", 1200))
+    named = CommunityFactory(network_id=None, screen_name="club4242",
+                             url="https://vk.com/club4242")
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    run.refresh_from_db()
+    assert (run.state, run.done, run.failed) == (RunState.DONE, 1201, 0)
+    stats = emulator.stats()
+    assert stats["by_method"] == {"utils.resolveScreenName": 1, "groups.getById": 3}
+    assert run.requests == 4 and "vk:28" not in stats["errors_by_code"]
+    vk_token.refresh_from_db()
+    assert vk_token.is_active
+    assert "сервисный ключ" in run.plan and "ключ пользователя" in run.plan
+    named.refresh_from_db()
+    assert named.network_id == 4242
+    assert MemberSnapshot.objects.filter(community__in=communities).count() == 1200
+
+
+def test_a_community_token_batches_members_through_execute(emulator):
+    from metrics.collect.choices import TokenKind
+    from tests.metrics.conftest import register
+
+    community = make_communities(vk_ids("active", 1))[0]
+    register(Network.VK, f"vkemu-grp-{community.network_id}-key", kind=TokenKind.COMMUNITY,
+             communities=[community])
+    make_communities(vk_ids("active", 700, start=20_000))
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    run.refresh_from_db()
+    assert (run.state, run.done, run.requests) == (RunState.DONE, 701, 1)
+    assert emulator.stats()["by_method"] == {"execute": 1} and run.plan == ""
 
 
 def test_ok_members_take_one_request_per_100_groups(emulator, ok_token):
@@ -163,14 +200,14 @@ def test_registry_fields_are_written_as_said_whatever_their_characters():
     assert (failed.title, failed.members_count, failed.last_collected_at) == (old_title, 7, None)
 
 
-def test_communities_read_the_same_through_execute_as_alone(emulator, vk_token):
+def test_communities_read_the_same_through_execute_as_alone(emulator, vk_user_token):
     from metrics.tokens import token_credential
     from metrics.vk.calls import groups_by_id_call
     from metrics.vk.client import VkClient
 
     fates = ["active", "closed", "deleted", "banned", "renamed"]
     ids = [vk_ids(fate, 1)[0] for fate in fates]
-    client = VkClient(credentials=[token_credential(vk_token)])
+    client = VkClient(credentials=[token_credential(vk_user_token)])
     call = groups_by_id_call(ids)
 
     [projected] = client.execute([call])  # columns made by VKScript inside execute

@@ -21,7 +21,7 @@ def values_of(community) -> dict[str, int]:
                 .values_list("indicator", "value"))
 
 
-def test_posts_of_30_communities_take_two_requests_and_sum_the_month(emulator, vk_token):
+def test_posts_of_30_communities_take_two_requests_and_sum_the_month(emulator, vk_user_token):
     emulator.faults(today="2026-03-02")
     communities = make_communities(vk_ids("active", 30))
 
@@ -78,18 +78,53 @@ def test_vk_statistics_fill_table_1_through_the_admin_token(emulator):
 
     run.refresh_from_db()
     assert (run.total, run.done, run.requests) == (3, 3, 1)
+    assert emulator.stats()["inner_calls"] == {"stats.get": 3}
     gid = communities[0].network_id
-    start = int(dt.datetime(2026, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=4))).timestamp())
-    end = int(dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=4))).timestamp())
+    # February as VK counts it: one month interval, in Moscow time, never a sum of days
+    start = int(dt.datetime(2026, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=3))).timestamp())
+    end = int(dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=3))).timestamp())
     raw = emu_data.vk_stats(SEED, gid, start, end)
     activity = raw["activity"]
     assert values_of(communities[0]) == {
         Indicator.VISITS: raw["visitors"]["views"],
         Indicator.UNIQUE_VISITORS: raw["visitors"]["visitors"],
-        Indicator.WALL_VIEWS: raw["reach"]["reach"],
         Indicator.REACH: raw["reach"]["reach"],
         Indicator.FEEDBACK: activity["likes"] + activity["comments"] + activity["copies"],
-    }
+    }  # «Просмотр стены группы и раздела Мои новости»: no stats.get field counts it
+
+
+@pytest.mark.parametrize("zone", ["Europe/Samara", "UTC", "Asia/Vladivostok",
+                                  "America/New_York"])
+def test_the_month_is_the_same_vk_month_in_any_time_zone(emulator, settings, zone):
+    from django.utils import timezone
+
+    settings.TIME_ZONE = zone
+    timezone.deactivate()
+    emulator.faults(today="2026-03-02")
+    community = make_communities(vk_ids("active", 1))[0]
+    register(Network.VK, "vkemu-adm-all-zones", kind=TokenKind.USER, communities=[community])
+
+    collection_run_start(kind=RunKind.STATS, network=Network.VK, period=FEBRUARY)
+
+    start = int(dt.datetime(2026, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=3))).timestamp())
+    end = int(dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=3))).timestamp())
+    raw = emu_data.vk_stats(SEED, community.network_id, start, end)
+    assert values_of(community)[Indicator.UNIQUE_VISITORS] == raw["visitors"]["visitors"]
+
+
+def test_community_and_service_tokens_never_ask_for_statistics(emulator):
+    emulator.faults(today="2026-03-02")
+    community = make_communities(vk_ids("active", 1))[0]
+    register(Network.VK, f"vkemu-grp-{community.network_id}-key", kind=TokenKind.COMMUNITY,
+             communities=[community])
+    register(Network.VK, "vkemu-svc-region")
+
+    run = collection_run_start(kind=RunKind.STATS, network=Network.VK, period=FEBRUARY)
+
+    run.refresh_from_db()
+    assert run.total == 0 and emulator.stats()["requests"] == 0
+    assert "ключ пользователя — администратора сообщества" in run.plan
+    assert "1 сообщества" in run.plan
 
 
 def test_a_token_that_does_not_administer_the_community_gets_no_statistics(emulator):
@@ -114,8 +149,13 @@ def test_ok_statistics_fill_table_1(emulator):
     run.refresh_from_db()
     assert (run.done, run.requests) == (2, 2)
     values = values_of(communities[0])
-    assert set(values) == {Indicator.VISITS, Indicator.UNIQUE_VISITORS, Indicator.WALL_VIEWS,
-                           Indicator.FEEDBACK, Indicator.REACH}
+    # counts summed over the days; OK's unique people (reach) come by day only: not derived
+    assert set(values) == {Indicator.VISITS, Indicator.WALL_VIEWS, Indicator.FEEDBACK}
+    start = int(dt.datetime(2026, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=4))).timestamp())
+    end = int(dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=4))).timestamp())
+    days = emu_data.ok_stat_trends(SEED, communities[0].network_id, start * 1000, end * 1000,
+                                   ["renderings"])["renderings"]
+    assert len(days) == 28 and values[Indicator.WALL_VIEWS] == sum(d["value"] for d in days)
     row = MetricValue.objects.get(community=communities[0], month=FEBRUARY,
                                   indicator=Indicator.VISITS)
     assert row.source == ValueSource.OK_API

@@ -12,7 +12,7 @@ from emulator import data as emu_data
 from institutions.choices import CommunityState, Network
 from metrics.choices import Indicator, ValueSource
 from metrics.collect import runs
-from metrics.collect.choices import BatchState, RunKind, RunState
+from metrics.collect.choices import BatchState, RunKind, RunState, TokenKind
 from metrics.collect.runs import collection_run_create, collection_run_start
 from metrics.models import CollectionBatch, CollectionRunItem, MetricValue, NetworkToken
 from metrics.tasks import collect_batches, dispatch_plan
@@ -49,7 +49,7 @@ def minimum_requests(communities, today: str) -> int:
 
 
 # --- VK -------------------------------------------------------------------------------------------
-def test_follow_up_pages_of_busy_walls_fill_the_executes_across_batches(emulator, vk_token):
+def test_follow_up_pages_of_busy_walls_fill_the_executes_across_batches(emulator, vk_user_token):
     emulator.faults(today=LATE_MARCH)
     communities = make_communities(vk_ids("active", 70))
     pages = sum(emu_data.wall_pages(SEED, c.network_id, dt.date(2026, 3, 25), FEBRUARY)
@@ -81,7 +81,7 @@ def test_a_posts_run_is_one_task_and_a_members_run_one_task_a_batch(emulator, vk
     assert len(dispatch_plan(members.pk)) == 3
 
 
-def test_a_posts_task_run_twice_collects_once(emulator, vk_token):
+def test_a_posts_task_run_twice_collects_once(emulator, vk_user_token):
     emulator.faults(today="2026-03-02")
     make_communities(vk_ids("active", 30))
     run = collection_run_create(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
@@ -96,7 +96,8 @@ def test_a_posts_task_run_twice_collects_once(emulator, vk_token):
     assert MetricValue.objects.filter(month=FEBRUARY).count() == 30 * 5
 
 
-def test_batches_one_answer_completes_are_stored_together(emulator, vk_token, monkeypatch):
+def test_batches_one_answer_completes_are_stored_together(emulator, vk_user_token,
+                                                           monkeypatch):
     emulator.faults(today="2026-03-02")  # every wall of February fits its first page
     active = make_communities(vk_ids("active", 7))
     closed = make_communities(vk_ids("closed", 3, start=5000))
@@ -128,7 +129,7 @@ def test_batches_one_answer_completes_are_stored_together(emulator, vk_token, mo
         assert values_of(community) == expected(posts)
 
 
-def test_a_fault_mid_stream_keeps_what_was_stored_and_retries_the_rest(emulator, vk_token):
+def test_a_fault_mid_stream_keeps_what_was_stored_and_retries_the_rest(emulator, vk_user_token):
     emulator.faults("execute:http502*1", today=LATE_MARCH)
     communities = make_communities(vk_ids("active", 60))
 
@@ -144,8 +145,8 @@ def test_a_fault_mid_stream_keeps_what_was_stored_and_retries_the_rest(emulator,
 
 
 def test_an_invalid_token_mid_stream_is_disabled_and_the_other_goes_on(emulator):
-    register(Network.VK, "vkemu-svc-first")
-    register(Network.VK, "vkemu-svc-second")
+    register(Network.VK, "vkemu-usr-first", kind=TokenKind.USER)
+    register(Network.VK, "vkemu-usr-second", kind=TokenKind.USER)
     emulator.faults("execute:5*1", today="2026-03-02")
     make_communities(vk_ids("active", 50))
 
@@ -158,7 +159,7 @@ def test_an_invalid_token_mid_stream_is_disabled_and_the_other_goes_on(emulator)
 
 
 def test_without_a_usable_token_every_batch_of_the_posts_run_fails(emulator):
-    register(Network.VK, "vkemu-svc-revoked-long-ago")
+    register(Network.VK, "vkemu-usr-revoked-long-ago", kind=TokenKind.USER)
     make_communities(vk_ids("active", 30))
 
     run = collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
@@ -170,7 +171,7 @@ def test_without_a_usable_token_every_batch_of_the_posts_run_fails(emulator):
     assert CollectionRunItem.objects.filter(run=run).count() == 30
 
 
-def test_collected_values_carry_their_history(emulator, vk_token):
+def test_collected_values_carry_their_history(emulator, vk_user_token):
     emulator.faults(today="2026-03-02")
     community = make_communities(vk_ids("active", 1))[0]
     collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
@@ -187,6 +188,52 @@ def test_collected_values_carry_their_history(emulator, vk_token):
     newest = row.history.order_by("-history_id").first()
     assert (newest.history_type, newest.value, newest.api_value) == ("~", row.value, row.value)
     assert row.value == created.value and row.source == ValueSource.VK_API
+
+
+def test_with_only_a_service_token_a_posts_run_reads_a_page_a_request(emulator, vk_token):
+    """The acceptance of issue 13: no error 28, no token disabled, the run page says why."""
+    emulator.faults(today=LATE_MARCH)
+    communities = make_communities(vk_ids("active", 30))
+    closed = make_communities(vk_ids("closed", 2, start=5000))
+    pages = sum(emu_data.wall_pages(SEED, c.network_id, dt.date(2026, 3, 25), FEBRUARY)
+                for c in communities + closed)
+
+    run = collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
+
+    run.refresh_from_db()
+    stats = emulator.stats()
+    assert (run.state, run.done, run.skipped, run.failed) == (RunState.DONE, 30, 2, 0)
+    assert stats["by_method"] == {"wall.get": pages} and run.requests == pages
+    assert "vk:28" not in stats["errors_by_code"] and "vk:28" not in run.errors_by_code
+    vk_token.refresh_from_db()
+    assert vk_token.is_active
+    assert "по одной странице за запрос" in run.plan and "ключ пользователя" in run.plan
+    for community in communities[::5]:
+        posts = emu_data.month_posts(SEED, community.network_id, FEBRUARY)
+        assert values_of(community) == expected(posts)
+
+
+def test_with_a_user_token_too_the_service_token_waits_and_walls_go_25_a_request(
+        emulator, vk_token, vk_user_token):
+    emulator.faults(today="2026-03-02")
+    make_communities(vk_ids("active", 30))
+
+    run = collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
+
+    run.refresh_from_db()
+    assert (run.state, run.done, run.requests, run.plan) == (RunState.DONE, 30, 2, "")
+    assert set(emulator.stats()["by_token"]) == {"vkemu-usr-tests"}
+
+
+def test_a_run_page_says_why_a_service_token_run_is_slower(emulator, vk_token, login, regional):
+    emulator.faults(today="2026-03-02")
+    make_communities(vk_ids("active", 2))
+    run = collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
+
+    page = login(regional).get(f"/collection/runs/{run.pk}/").content.decode()
+
+    assert 'id="run-plan"' in page and "Почему сбор медленнее" in page
+    assert "зарегистрируйте на странице «Ключи доступа» ключ пользователя VK" in page
 
 
 # --- OK -------------------------------------------------------------------------------------------

@@ -128,3 +128,14 @@ def test_the_help_page_documents_the_mapping_to_table_1(login, viewer):
     html = login(viewer).get(reverse("metrics:help-collection")).content.decode()
     assert "visitors.views" in html and "Посещения" in html
     assert "group.getStatTrends" in html
+
+
+def test_the_help_page_names_the_official_fields_and_what_cannot_be_derived(login, viewer):
+    html = login(viewer).get(reverse("metrics:help-collection")).content.decode()
+    # VK's own descriptions (stats/objects.json) next to each field
+    assert "«Visitors number»" in html and "«Reach count»" in html
+    assert "интервал «месяц»" in html and "не сумма дней" in html
+    # «Просмотр стены группы и раздела Мои новости»: no stats.get field, said so
+    row = html.split("Просмотр стены группы и раздела Мои новости", 1)[1].split("</tr>", 1)[0]
+    assert "не выводится" in row and "reach.reach" in row and "renderings" in row
+    assert 'id="tokens"' in html and "ошибка 28" in html

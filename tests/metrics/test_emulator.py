@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gc
+import hashlib
 import weakref
 
 import pytest
@@ -15,15 +16,16 @@ from metrics.ok.client import signature
 from tests.metrics.conftest import SEED, ok_ids, vk_ids
 
 
-def vk(emulator, method: str, token: str = "vkemu-svc-emu", **params) -> dict:
+def vk(emulator, method: str, token: str = "vkemu-usr-emu", **params) -> dict:
     response = requests.post(emulator.vk_url + method,
                              data={"access_token": token, "v": "5.199", **params}, timeout=10)
     return response.json()
 
 
 def ok(emulator, method: str, *, secret: str = "emulator-secret", token: str = "okemu-usr-e",
-       **params) -> dict:
-    values = {**params, "application_key": "CBAEMULATOR", "method": method, "format": "json"}
+       application_key_override: str = "", **params) -> dict:
+    values = {**params, "application_key": application_key_override or "CBAEMULATOR",
+              "method": method, "format": "json"}
     values["sig"] = signature(values, access_token=token, secret_key=secret)
     values["access_token"] = token
     return requests.post(emulator.ok_url, data=values, timeout=10).json()
@@ -56,8 +58,9 @@ def test_execute_runs_up_to_25_calls_and_reports_failures_in_place(emulator):
             f'API.wall.get({{"owner_id": -{active}, "count": 1}})];')
     answer = vk(emulator, "execute", code=code)
     assert answer["response"][0] is False and answer["response"][1]["count"] >= 0
-    assert answer["execute_errors"] == [{"method": "wall.get", "error_code": 15,
-                                         "error_msg": "Access denied"}]
+    assert answer["execute_errors"] == [{
+        "method": "wall.get", "error_code": 15,
+        "error_msg": "Access denied: this wall available only for community members"}]
     too_many = "return [" + ",".join(["API.utils.resolveScreenName({\"screen_name\": \"a\"})"]
                                      * 26) + "];"
     assert vk(emulator, "execute", code=too_many)["error"]["error_code"] == 13
@@ -92,12 +95,129 @@ def test_stats_need_an_admin_token(emulator):
     assert set(answer["response"][0]) >= {"visitors", "reach", "activity"}
 
 
+# --- what VK refuses (its schema: token types, parameters, errors.json) ---------------------------
+def test_execute_with_a_service_token_is_error_28_as_vk_answers(emulator):
+    answer = vk(emulator, "execute", token="vkemu-svc-emu",
+                code='return API.utils.resolveScreenName({"screen_name": "club1"});')
+    assert answer["error"]["error_code"] == 28
+    assert answer["error"]["error_msg"] == (
+        "Application authorization failed: method is unavailable with service token.")
+    # the same token reads walls and communities one call a request
+    gid = vk_ids("active", 1)[0]
+    assert "response" in vk(emulator, "wall.get", token="vkemu-svc-emu", owner_id=f"-{gid}")
+    assert "response" in vk(emulator, "groups.getById", token="vkemu-svc-emu", group_ids=gid)
+
+
+def test_stats_get_with_a_community_token_is_error_27(emulator):
+    gid = vk_ids("active", 1)[0]
+    answer = vk(emulator, "stats.get", token=f"vkemu-grp-{gid}-key", group_id=gid,
+                interval="month")
+    assert answer["error"]["error_code"] == 27
+    assert answer["error"]["error_msg"].startswith("Group authorization failed")
+
+
+def test_a_call_inside_execute_is_held_to_its_own_token_types(emulator):
+    gid = vk_ids("active", 1)[0]
+    code = (f'return [API.groups.getById({{"group_ids": {gid}}}),'
+            f'API.wall.get({{"owner_id": -{gid}, "count": 1}})];')
+    answer = vk(emulator, "execute", token=f"vkemu-grp-{gid}-key", code=code)
+    assert answer["response"][0]["groups"][0]["id"] == gid and answer["response"][1] is False
+    assert [e["error_code"] for e in answer["execute_errors"]] == [27]
+
+
+def test_stats_of_a_community_the_user_does_not_administer_are_7_and_15_if_closed(emulator):
+    active, closed = vk_ids("active", 1)[0], vk_ids("closed", 1)[0]
+    assert vk(emulator, "stats.get", group_id=active)["error"]["error_code"] == 7
+    assert vk(emulator, "stats.get", group_id=closed)["error"]["error_code"] == 15
+    mine = vk(emulator, "stats.get", token=f"vkemu-adm-{closed}-x", group_id=closed,
+              interval="month")
+    assert len(mine["response"]) == 1
+
+
+def moscow(*args: int) -> int:
+    return int(dt.datetime(*args, tzinfo=dt.timezone(dt.timedelta(hours=3))).timestamp())
+
+
+def test_stats_get_answers_whole_intervals_counted_in_moscow_time(emulator):
+    gid = vk_ids("active", 1)[0]
+    token = f"vkemu-adm-{gid}-x"
+    answer = vk(emulator, "stats.get", token=token, group_id=gid, interval="month",
+                intervals_count=1, timestamp_from=moscow(2026, 2, 1, 12),
+                timestamp_to=moscow(2026, 2, 28, 12))["response"]
+    assert [(p["period_from"], p["period_to"]) for p in answer] == [
+        (moscow(2026, 2, 1), moscow(2026, 3, 1))]
+    three = vk(emulator, "stats.get", token=token, group_id=gid, interval="month",
+               intervals_count=3, timestamp_to=moscow(2026, 3, 10))["response"]
+    assert [p["period_from"] for p in three] == [moscow(2026, 3, 1), moscow(2026, 2, 1),
+                                                 moscow(2026, 1, 1)]  # newest first
+    days = vk(emulator, "stats.get", token=token, group_id=gid, interval="day",
+              timestamp_from=moscow(2026, 2, 1), timestamp_to=moscow(2026, 2, 28, 23))["response"]
+    assert len(days) == 28 and days[-1]["period_from"] == moscow(2026, 2, 1)
+    # unique people of the month are the month's own, fewer than the days' sum
+    assert answer[0]["visitors"]["visitors"] < sum(d["visitors"]["visitors"] for d in days)
+
+
+@pytest.mark.parametrize(("method", "params", "detail"), [
+    ("wall.get", {"owner_id": "-1", "count": "101"}, "count should be not more than 100"),
+    ("wall.get", {"owner_id": "-1", "filter": "everything"}, "filter should be one of"),
+    ("wall.get", {"owner_id": "-1", "offset": "-1"}, "offset should be not less than 0"),
+    ("stats.get", {"group_id": "1", "interval": "quarter"}, "interval should be one of"),
+    ("stats.get", {"group_id": "x"}, "group_id not integer"),
+    ("utils.resolveScreenName", {}, "screen_name is undefined"),
+])
+def test_parameters_vk_refuses_are_error_100(emulator, method, params, detail):
+    error = vk(emulator, method, **params)["error"]
+    assert error["error_code"] == 100
+    assert error["error_msg"].startswith(
+        "One of the parameters specified was missing or invalid: " + detail)
+
+
+def test_wall_posts_carry_the_fields_the_schema_requires(emulator):
+    gid = vk_ids("active", 1)[0]
+    post = vk(emulator, "wall.get", owner_id=f"-{gid}", count=1)["response"]["items"][0]
+    assert {"can_like", "count", "user_likes"} <= set(post["likes"])
+    assert "count" in post["reposts"] and post["post_type"] == "post"
+
+
+def test_an_unknown_kind_of_emulator_token_is_error_5(emulator):
+    assert vk(emulator, "utils.resolveScreenName", token="vkemu-xyz-1",
+              screen_name="a")["error"]["error_code"] == 5
+
+
 def test_ok_checks_the_signature_and_answers_in_its_shape(emulator):
     uid, gone = ok_ids("active", 1)[0], ok_ids("deleted", 1)[0]
     assert ok(emulator, "group.getInfo", uids=str(uid), secret="wrong")["error_code"] == 104
     groups = ok(emulator, "group.getInfo", uids=f"{uid},{gone}", fields="members_count")
     assert groups == [emu_data.ok_group(SEED, uid, dt.datetime.now(dt.UTC).date())]
-    assert ok(emulator, "group.getInfo", token="bad", uids="1")["error_code"] == 102
+    assert ok(emulator, "group.getInfo", token="bad", uids="1",
+              fields="uid")["error_code"] == 102
+
+
+def test_ok_refuses_an_unknown_application_and_a_signature_without_the_session_secret(emulator):
+    values = {"application_key": "CBAEMULATOR", "method": "group.getInfo", "format": "json",
+              "uids": "1", "fields": "uid"}
+    # signed with the application secret alone, not md5(access_token + secret)
+    pairs = "".join(f"{k}={values[k]}" for k in sorted(values))
+    wrong = hashlib.md5((pairs + "emulator-secret").encode()).hexdigest()
+    answer = requests.post(emulator.ok_url, data={**values, "sig": wrong,
+                                                  "access_token": "okemu-usr-e"}, timeout=10)
+    assert answer.json()["error_code"] == 104
+    assert answer.json()["error_msg"].startswith("PARAM_SIGNATURE")
+    unknown = ok(emulator, "group.getInfo", uids="1", fields="uid",
+                 application_key_override="NOPE")
+    assert unknown["error_code"] == 101
+
+
+@pytest.mark.parametrize(("method", "params", "code", "name"), [
+    ("group.getInfo", {"uids": "1"}, 100, "PARAM"),  # fields is required
+    ("group.getStatTrends", {"gid": "1", "fields": "reach"}, 10, "PERMISSION_DENIED"),
+    ("group.getStatTrends", {"gid": "1", "fields": "no_such_field"}, 100, "PARAM"),
+    ("mediatopic.getTopics", {"gid": "1", "count": "0"}, 100, "PARAM"),
+    ("group.getEverything", {}, 3, "METHOD"),
+])
+def test_ok_refuses_what_its_documentation_refuses(emulator, method, params, code, name):
+    answer = ok(emulator, method, **params)
+    assert answer["error_code"] == code and answer["error_msg"].startswith(name)
 
 
 def test_faults_strike_at_the_rate_and_count_asked(emulator):

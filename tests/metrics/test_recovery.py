@@ -152,7 +152,7 @@ def test_when_the_queue_is_down_the_batch_is_taken_again_next_time(run, monkeypa
     assert run.state == RunState.DONE and run.done == 10
 
 
-def test_a_streamed_posts_run_is_requeued_as_one_stream_and_collected(emulator, vk_token,
+def test_a_streamed_posts_run_is_requeued_as_one_stream_and_collected(emulator, vk_user_token,
                                                                      monkeypatch):
     """VK posts are collected as one stream over the run's batches: recovery keeps it so."""
     emulator.faults(today="2026-03-02")
