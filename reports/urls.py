@@ -20,6 +20,8 @@ urlpatterns += [
          name="download"),
     path("table1/upload/", table1_files.upload, name="upload"),
     path("completeness/", completeness.completeness, name="completeness"),
+    path("completeness/export.xlsx", completeness.completeness_export,
+         name="completeness-export"),
 ]
 
 # Rankings, published rankings, audience charts (reports/views/rankings.py).

@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from institutions.models import Institution
 from reports.models import ReportState
 from reports.summaries.completeness import completeness_heatmap, completeness_month, deadline_for
 from tests.factories import InstitutionFactory
@@ -20,6 +22,8 @@ def region(world, institution_a, institution_b, regional_institution, territory_
     report_in(extra, MARCH, ReportState.RETURNED)
     report_in(institution_b, MARCH, ReportState.SUBMITTED)
     report_in(institution_a, FEBRUARY, ReportState.SUBMITTED)
+    joined = timezone.make_aware(dt.datetime(2025, 12, 1, 12))
+    Institution.objects.update(created_at=joined)  # all in the registry long before
     return {"extra": extra}
 
 

@@ -1,0 +1,99 @@
+"""The reviewers' tasks: reports waiting for them, who is overdue, how complete the month is,
+and for the regional methodologist the health of the collection from VK and OK."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from institutions.choices import Subordination
+from institutions.models import Community, Institution
+from metrics.collect.choices import RunState
+from metrics.models import CollectionRun, NetworkToken
+from portal.lib.months import add_months
+from reports.models import Report, ReportState
+from reports.summaries.completeness import (
+    CompletenessTotals,
+    TerritoryLine,
+    completeness_month,
+    completeness_totals,
+    deadline_for,
+    is_overdue,
+)
+
+WAITING_SHOWN = 20
+RUNS_SHOWN = 5
+TOKENS_SHOWN = 10
+
+
+def last_due_month(today: dt.date) -> dt.date:
+    """The latest month whose deadline has passed (the month reviewers chase)."""
+    month = add_months(today.replace(day=1), -1)
+    return month if is_overdue(month, today) else add_months(month, -1)
+
+
+def waiting_for_acceptance(*, user) -> QuerySet[Report]:
+    """Submitted reports of the municipal user's territories that need the municipal step."""
+    return (Report.objects.visible_to(user).filter(state=ReportState.SUBMITTED)
+            .exclude(institution__subordination=Subordination.REGIONAL)
+            .select_related("institution__territory").order_by("month", "institution__short_name"))
+
+
+def waiting_for_approval(*, user) -> QuerySet[Report]:
+    """Accepted reports, and submitted reports of regional institutions (no municipal step)."""
+    ready = Q(state=ReportState.ACCEPTED) | Q(
+        state=ReportState.SUBMITTED, institution__subordination=Subordination.REGIONAL)
+    return (Report.objects.visible_to(user).filter(ready)
+            .select_related("institution__territory").order_by("month", "institution__short_name"))
+
+
+@dataclass
+class MonthPicture:
+    """Completeness and timeliness of one month in the user's scope."""
+
+    month: dt.date
+    deadline: dt.date
+    lines: list[TerritoryLine]
+    totals: CompletenessTotals
+
+    @property
+    def overdue_lines(self) -> list[TerritoryLine]:
+        return [line for line in self.lines if line.overdue]
+
+    @property
+    def silent(self) -> list[Institution]:
+        return [i for line in self.lines for i in line.silent]
+
+
+def month_picture(*, user, today: dt.date) -> MonthPicture:
+    month = last_due_month(today)
+    lines = completeness_month(user=user, month=month, today=today)
+    return MonthPicture(month, deadline_for(month), lines,
+                        completeness_totals(lines, due=is_overdue(month, today)))
+
+
+@dataclass
+class CollectionHealth:
+    """What the methodologist checks about collection: runs, failures, tokens, coverage."""
+
+    runs: list[CollectionRun]
+    failed_runs: int
+    dead_tokens: list[NetworkToken]
+    without_stats_token: int
+    without_stats_examples: list[Community] = field(default_factory=list)
+
+
+def collection_health() -> CollectionHealth:
+    """Recent runs, failed ones, disabled tokens, active communities no statistics token covers."""
+    runs = list(CollectionRun.objects.select_related("triggered_by")
+                .order_by("-created_at", "-pk")[:RUNS_SHOWN])
+    failed = sum(1 for r in runs if r.state == RunState.FAILED or r.failed)
+    dead = list(NetworkToken.objects.filter(is_active=False)
+                .order_by("-disabled_at", "pk")[:TOKENS_SHOWN])
+    covered = NetworkToken.objects.filter(is_active=True, communities=OuterRef("pk"))
+    uncovered = Community.objects.active().exclude(Exists(covered))
+    examples = list(uncovered.select_related("institution").order_by("institution__short_name",
+                                                                     "pk")[:TOKENS_SHOWN])
+    return CollectionHealth(runs, failed, dead, uncovered.count(), examples)
