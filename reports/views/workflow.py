@@ -18,6 +18,7 @@ from portal.errors import Conflict, PortalError, ValidationFailed
 from portal.lib.months import month_label
 from reports.models import Report, ReportAction
 from reports.workflow import rules
+from reports.workflow.bulk import bulk_actions_for
 from reports.workflow.filters import ReportPageFilter
 from reports.workflow.forms import TAMPERED, EntryForm
 from reports.workflow.selectors import (
@@ -55,7 +56,9 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "reports/report_list.html",
-                  {"filter": filterset, "page": page, "query": query.urlencode()})
+                  {"filter": filterset, "page": page, "query": query.urlencode(),
+                   "bulk_actions": bulk_actions_for(request.user),
+                   "can_enter": rules.may_enter_values(request.user)})
 
 
 @login_required
@@ -192,6 +195,15 @@ def _render_report(request: HttpRequest, institution: Institution, month: dt.dat
     return render(request, "reports/report_detail.html", context, status=status)
 
 
+DONE_MESSAGES = {
+    ReportAction.SUBMIT: "Отчёт отправлен на проверку.",
+    ReportAction.ACCEPT: "Отчёт принят и передан региональному методисту на утверждение.",
+    ReportAction.APPROVE: "Отчёт утверждён: значения месяца закрыты для изменений.",
+    ReportAction.RETURN: "Отчёт возвращён на доработку; учреждение увидит причину.",
+    ReportAction.REOPEN: "Отчёт переоткрыт и возвращён учреждению на доработку.",
+}
+
+
 @login_required
 @require_POST
 def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -213,7 +225,7 @@ def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                               status=exc.http_status, error=exc.message, typed=comment,
                               failed_action=action)
     if action != ReportAction.COMMENT:
-        messages.success(request, f"Готово: «{ReportAction(action).label}».")
+        messages.success(request, DONE_MESSAGES[action])
     return redirect(_report_url(report))
 
 

@@ -25,6 +25,7 @@ from portal.errors import (
 from portal.lib.months import month_label
 from reports.models import Report, ReportAction, ReportComment, ReportState
 from reports.workflow import rules
+from reports.workflow.notifications import NOTICE_ACTIONS, return_notice_schedule
 from reports.workflow.selectors import month_figures, report_has_values, report_warnings
 from reports.workflow.validation import FigureError, Problem, hard_errors, parse_figure
 
@@ -258,10 +259,12 @@ def report_transition(
     report._history_user = user
     report._change_reason = f"{ReportAction(action).label}: {comment}"[:100]
     report.save()
-    ReportComment.objects.create(
+    trail = ReportComment.objects.create(
         report=report, action=action, from_state=source_state, to_state=target, text=comment,
         warnings=[w.as_dict() for w in warnings], author=user,
     )
+    if action in NOTICE_ACTIONS:
+        return_notice_schedule(comment=trail)
     return report
 
 
