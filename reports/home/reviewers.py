@@ -15,15 +15,17 @@ from metrics.models import CollectionRun, NetworkToken
 from portal.lib.months import add_months
 from reports.models import Report, ReportState
 from reports.summaries.completeness import (
+    SUBMITTED_OR_LATER,
     CompletenessTotals,
     TerritoryLine,
     completeness_month,
     completeness_totals,
     deadline_for,
     is_overdue,
+    joined_by,
 )
 
-WAITING_SHOWN = 20
+WAITING_SHOWN = 10
 RUNS_SHOWN = 5
 TOKENS_SHOWN = 10
 
@@ -57,21 +59,35 @@ class MonthPicture:
     deadline: dt.date
     lines: list[TerritoryLine]
     totals: CompletenessTotals
+    late: dict[int, list[Institution]] = field(default_factory=dict)  # territory → overdue
 
     @property
     def overdue_lines(self) -> list[TerritoryLine]:
         return [line for line in self.lines if line.overdue]
 
     @property
-    def silent(self) -> list[Institution]:
-        return [i for line in self.lines for i in line.silent]
+    def overdue_rows(self) -> list[tuple[TerritoryLine, list[Institution]]]:
+        return [(line, self.late.get(line.territory_id, [])) for line in self.overdue_lines]
+
+
+def overdue_institutions(*, user, month: dt.date) -> dict[int, list[Institution]]:
+    """Institutions due for ``month`` that have not sent it (no report, draft or returned)."""
+    sent = Report.objects.filter(month=month, state__in=SUBMITTED_OR_LATER)
+    rows = (Institution.objects.visible_to(user).filter(is_active=True).filter(joined_by(month))
+            .exclude(pk__in=sent.values("institution_id"))
+            .only("pk", "short_name", "territory_id").order_by("short_name", "pk"))
+    out: dict[int, list[Institution]] = {}
+    for institution in rows:
+        out.setdefault(institution.territory_id, []).append(institution)
+    return out
 
 
 def month_picture(*, user, today: dt.date) -> MonthPicture:
     month = last_due_month(today)
     lines = completeness_month(user=user, month=month, today=today)
     return MonthPicture(month, deadline_for(month), lines,
-                        completeness_totals(lines, due=is_overdue(month, today)))
+                        completeness_totals(lines, due=is_overdue(month, today)),
+                        overdue_institutions(user=user, month=month))
 
 
 @dataclass

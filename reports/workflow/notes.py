@@ -30,7 +30,7 @@ def problem_text(problem: Problem, communities: dict[int, Community]) -> str:
         where.append(community_label(community))
     if problem.month:
         where.append(month_label(problem.month))
-    if problem.indicator:
+    if problem.indicator and Indicator(problem.indicator).label not in problem.message:
         where.append(f"«{Indicator(problem.indicator).label}»")
     return (", ".join(where) + ": " if where else "") + problem.message
 

@@ -49,7 +49,7 @@ def _problem_dict(problem: Problem, communities: Mapping[int, str]) -> dict:
     where = [communities.get(problem.community_id, "")]
     if problem.month:
         where.append(month_label(problem.month))
-    if problem.indicator:
+    if problem.indicator and Indicator(problem.indicator).label not in problem.message:
         where.append(f"«{Indicator(problem.indicator).label}»")
     data["text"] = ", ".join(w for w in where if w) + f": {problem.message}"
     return data
