@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 
 from institutions.models import Community, Institution, Territory
 from metrics.choices import TABLE1_INDICATORS, Indicator
-from metrics.models import MetricValue
+from metrics.models import MemberSnapshot, MetricValue
 from portal.lib.months import month_end, months_between
 from reports.models import Report
 from reports.rankings.query import members_on_subquery
@@ -221,12 +221,16 @@ def registry_lines(*, user) -> list[dict[str, Any]]:
     )
     links: dict[int, dict[str, list[str]]] = {}
     members: dict[int, int] = {}
+    latest = (MemberSnapshot.objects.filter(community=OuterRef("pk")).order_by("-date")
+              .values("members")[:1])
     communities = (Community.objects.filter(institution_id__in=[i["pk"] for i in institutions])
                    .exclude(state="deleted").order_by("pk")
-                   .values_list("institution_id", "network", "url", "members_count"))
+                   .annotate(latest_members=Coalesce(Subquery(latest), "members_count"))
+                   .values_list("institution_id", "network", "url", "latest_members"))
     for institution_id, network, url, count in communities:
         links.setdefault(institution_id, {"vk": [], "ok": []})[network].append(url)
-        members[institution_id] = members.get(institution_id, 0) + (count or 0)
+        if count is not None:  # unknown stays unknown (an empty cell with a note), not 0
+            members[institution_id] = members.get(institution_id, 0) + count
     return [{
         "territory": i["territory__name"], "oktmo": i["territory__oktmo"],
         "full_name": i["full_name"], "short_name": i["short_name"], "type": i["type"],
