@@ -253,6 +253,8 @@ def published_version(request: HttpRequest, slug: str, number: int) -> HttpRespo
     return render(request, "reports/published_version.html", {
         "version": version, "rows": rows, "missing": version.missing, "numbers": numbers,
         "params": version_params(version), "description": version.params.get("description", []),
+        # Older versions carried the notes inside the methodology too: print each once.
+        "notes": [n for n in version.notes if n.strip() not in version.methodology],
         "chart": {"type": "bar", "label": version.metric_label,
                   "labels": [f"{r['place']}. {r['community']}"[:60] for r in rows[:CHART_BARS]],
                   "values": [r["value"] for r in rows[:CHART_BARS]]},
