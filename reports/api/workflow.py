@@ -181,11 +181,11 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     def bulk(self, request: Request) -> Response:
         """Each report in its own transaction; the answer lists what changed and what was
         refused and why."""
-        data = BulkSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         if not bulk_actions_for(request.user):
             raise NotAllowed("Проверять отчёты могут муниципальные отделы культуры и "
                              "региональные методисты.")
+        data = BulkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         outcome = reports_bulk_transition(
             user=request.user, report_ids=_bulk_ids(request, data.validated_data),
             action=data.validated_data["action"], comment=data.validated_data["comment"])
