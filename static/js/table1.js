@@ -99,7 +99,10 @@
     });
     if (new URLSearchParams(window.location.search).has("month")) {
       var first = form.querySelector('input[name^="v-"][name*="-' + month + '-"]');
-      if (first) { first.focus({ preventScroll: true }); }
+      if (first) {
+        first.focus({ preventScroll: true });
+        first.scrollIntoView({ block: "center", inline: "nearest" });
+      }
     }
   });
 })();
