@@ -114,7 +114,7 @@ def _action_view(name: str, attribute: str):
                          summary=f"{ReportAction(name).label.capitalize()} отчёт")(view)
 
 
-class BulkSerializer(serializers.Serializer):
+class ReportBulkSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=[(a, ReportAction(a).label) for a in BULK_ACTIONS],
                                      help_text="принять, утвердить или вернуть на доработку")
     comment = serializers.CharField(required=False, allow_blank=True, default="",
@@ -131,15 +131,15 @@ class BulkSerializer(serializers.Serializer):
         return attrs
 
 
-class BulkRefusalSerializer(serializers.Serializer):
+class ReportBulkRefusalSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="report_id")
     reason = serializers.CharField()
 
 
-class BulkOutcomeSerializer(serializers.Serializer):
+class ReportBulkOutcomeSerializer(serializers.Serializer):
     action = serializers.CharField()
     changed = ReportSerializer(many=True)
-    refused = BulkRefusalSerializer(many=True)
+    refused = ReportBulkRefusalSerializer(many=True)
 
 
 def _bulk_ids(request: Request, data: dict) -> list[int]:
@@ -175,7 +175,7 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     return_ = _action_view(ReportAction.RETURN, "return_")
     reopen = _action_view(ReportAction.REOPEN, "reopen")
 
-    @extend_schema(request=BulkSerializer, responses=BulkOutcomeSerializer,
+    @extend_schema(request=ReportBulkSerializer, responses=ReportBulkOutcomeSerializer,
                    summary="Принять, утвердить или вернуть много отчётов одним действием")
     @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
     def bulk(self, request: Request) -> Response:
@@ -184,10 +184,10 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
         if not bulk_actions_for(request.user):
             raise NotAllowed("Проверять отчёты могут муниципальные отделы культуры и "
                              "региональные методисты.")
-        data = BulkSerializer(data=request.data)
+        data = ReportBulkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         outcome = reports_bulk_transition(
             user=request.user, report_ids=_bulk_ids(request, data.validated_data),
             action=data.validated_data["action"], comment=data.validated_data["comment"])
-        return Response(BulkOutcomeSerializer(outcome,
+        return Response(ReportBulkOutcomeSerializer(outcome,
                                               context=self.get_serializer_context()).data)
