@@ -12,13 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.errors import ValidationFailed
-from portal.lib.months import add_months, parse_month
+from portal.lib.months import parse_month
 from reports.api.rankings import HasPortalRole
 from reports.summaries.completeness import (
     completeness_month,
     completeness_totals,
     deadline_for,
     is_overdue,
+    last_due_month,
 )
 
 
@@ -36,7 +37,7 @@ class CompletenessViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("month", str, description="Месяц ГГГГ-ММ (по умолчанию — "
-                                                               "прошлый)")],
+                                                               "последний, чей срок прошёл)")],
         responses=OpenApiTypes.OBJECT, summary="Полнота и своевременность сдачи отчётов",
         operation_id="completeness_list",
     )
@@ -44,7 +45,7 @@ class CompletenessViewSet(viewsets.ViewSet):
         today = timezone.localdate()
         text = request.query_params.get("month")
         try:
-            month = parse_month(text) if text else add_months(today.replace(day=1), -1)
+            month = parse_month(text) if text else last_due_month(today)
         except ValueError as exc:
             raise ValidationFailed("Месяц должен быть в виде ГГГГ-ММ.") from exc
         lines = completeness_month(user=request.user, month=month, today=today)

@@ -12,7 +12,6 @@ from institutions.choices import Subordination
 from institutions.models import Community, Institution
 from metrics.collect.choices import RunState
 from metrics.models import CollectionRun, NetworkToken
-from portal.lib.months import add_months
 from reports.models import Report, ReportState
 from reports.summaries.completeness import (
     SUBMITTED_OR_LATER,
@@ -23,17 +22,12 @@ from reports.summaries.completeness import (
     deadline_for,
     is_overdue,
     joined_by,
+    last_due_month,
 )
 
 WAITING_SHOWN = 10
 RUNS_SHOWN = 5
 TOKENS_SHOWN = 10
-
-
-def last_due_month(today: dt.date) -> dt.date:
-    """The latest month whose deadline has passed (the month reviewers chase)."""
-    month = add_months(today.replace(day=1), -1)
-    return month if is_overdue(month, today) else add_months(month, -1)
 
 
 def waiting_for_acceptance(*, user) -> QuerySet[Report]:

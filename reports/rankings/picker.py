@@ -29,8 +29,9 @@ def _communities(user) -> list[Choice]:
 
 
 def _institutions(user) -> list[Choice]:
-    rows = Institution.objects.visible_to(user).order_by("short_name", "pk")
-    return [Choice(i.pk, i.short_name) for i in rows.only("pk", "short_name")]
+    rows = (Institution.objects.visible_to(user).select_related("territory")
+            .order_by("short_name", "territory__name", "pk"))
+    return [Choice(i.pk, f"{i.short_name} ({i.territory.name})") for i in rows]
 
 
 def _territories(user) -> list[Choice]:
@@ -60,5 +61,7 @@ def picker_resolve(*, user, level: str, name: str) -> int:
         raise ValidationFailed(f"«{name}» не найдено среди доступных вам объектов — выберите "
                                "из подсказок.")
     shown = "; ".join(c.label for c in partial[:SUGGESTIONS_LISTED])
-    more = "…" if len(partial) > SUGGESTIONS_LISTED else ""
-    raise ValidationFailed(f"Под «{name}» подходят несколько: {shown}{more}. Уточните название.")
+    rest = len(partial) - SUGGESTIONS_LISTED
+    more = f" и ещё {rest}" if rest > 0 else ""
+    raise ValidationFailed(f"Под «{name}» подходят несколько: {shown}{more}. Уточните название "
+                           "или выберите его из подсказок.")

@@ -31,6 +31,12 @@ def is_overdue(month: dt.date, today: dt.date) -> bool:
     return today > deadline_for(month)
 
 
+def last_due_month(today: dt.date) -> dt.date:
+    """The latest month whose deadline has passed (the month reviewers chase)."""
+    month = add_months(today.replace(day=1), -1)
+    return month if is_overdue(month, today) else add_months(month, -1)
+
+
 def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 

@@ -18,6 +18,7 @@ from reports.summaries.completeness import (
     completeness_totals,
     deadline_for,
     is_overdue,
+    last_due_month,
 )
 
 NOT_DUE_NOTE = ("Учреждения, добавленные в реестр после месяца отчёта, не учитываются; "
@@ -25,7 +26,7 @@ NOT_DUE_NOTE = ("Учреждения, добавленные в реестр п
 
 
 def _chosen_month(text: str | None, today: dt.date) -> tuple[dt.date, str]:
-    default = add_months(today.replace(day=1), -1)
+    default = last_due_month(today)
     if not text:
         return default, ""
     try:

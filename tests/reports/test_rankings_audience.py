@@ -74,7 +74,7 @@ def test_the_chart_picker_finds_a_subject_by_name_in_any_case(world, regional, l
     assert page.context["subject"] == world["a"].institution
     text = page.content.decode()
     assert 'list="names-institution"' in text
-    assert '<option value="Библиотека Бора">' in text
+    assert '<option value="Библиотека Бора (Борский муниципальный район)">' in text
 
 
 def test_an_ambiguous_or_unknown_name_is_explained(world, regional, login):
