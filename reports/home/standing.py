@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
+from institutions.models import Community
 from reports.models import PublishedRankingVersion
 from reports.rankings.definitions import LEAGUE_BY_CODE
 from reports.rankings.forms import params_query
@@ -37,21 +38,26 @@ def _latest_versions() -> list[PublishedRankingVersion]:
                 .select_related("ranking").order_by("-published_at", "-pk")[:RANKINGS_SHOWN])
 
 
-def community_standings(*, community_ids: Iterable[int]) -> list[Standing]:
-    """Place, league and a «why» link of each given community in each current ranking."""
-    wanted = set(community_ids)
-    if not wanted:
+def community_standings(*, communities: Iterable[Community]) -> list[Standing]:
+    """Place, league and a «why» link of each given community in each current ranking.
+
+    Published rows carry names and addresses, not internal ids, so a community is found by its
+    address (unique per community).
+    """
+    by_url = {c.url: c for c in communities if c.url}
+    if not by_url:
         return []
     out = []
     for version in _latest_versions():
-        rows = [r for r in version.rows if r.get("community_id") in wanted]
+        rows = [r for r in version.rows if r.get("url") in by_url]
         if not rows:
             continue
         query = params_query(version_params(version))
         for row in rows:
+            community = by_url[row["url"]]
             league = LEAGUE_BY_CODE[row["league"]].label if row.get("league") else ""
-            why = reverse("reports:ranking-why", args=[row["community_id"]]) + "?" + query
+            why = reverse("reports:ranking-why", args=[community.pk]) + "?" + query
             out.append(Standing(version.title, version.get_absolute_url(),
-                                row.get("community") or "", row.get("place"), len(version.rows),
-                                league, row.get("league_place"), why))
+                                row.get("community") or str(community), row.get("place"),
+                                len(version.rows), league, row.get("league_place"), why))
     return out

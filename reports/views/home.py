@@ -31,8 +31,8 @@ def _role(user) -> str:
 
 def _editor(user, today) -> dict:
     tasks = editor_tasks(user=user, today=today)
-    community_ids = [c.pk for t in tasks for c in t.communities]
-    return {"tasks": tasks, "standings": community_standings(community_ids=community_ids),
+    communities = [c for t in tasks for c in t.communities]
+    return {"tasks": tasks, "standings": community_standings(communities=communities),
             "open_count": sum(len(t.months) for t in tasks)}
 
 

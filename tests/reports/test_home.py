@@ -174,3 +174,28 @@ def test_a_second_editor_profile_sees_only_their_institutions(world, institution
                            institutions=[institution_b]).user
     tasks = login(other).get("/").context["tasks"]
     assert [t.institution for t in tasks] == [institution_b]
+
+
+def test_the_editor_sees_where_their_communities_stand_in_published_rankings(
+        world, community_a, editor_a, regional, login):
+    from django.http import QueryDict
+
+    from reports.rankings.forms import parse_ranking_params
+    from reports.rankings.publishing import ranking_publish
+    from tests.factories import MemberSnapshotFactory
+
+    for community, members in ((community_a, (600, 700)), (world["b"], (600, 900))):
+        MemberSnapshotFactory(community=community, date=dt.date(2026, 1, 1), members=members[0])
+        MemberSnapshotFactory(community=community, date=dt.date(2026, 1, 31),
+                              members=members[1])
+    params = parse_ranking_params(
+        QueryDict("metric=growth&date_from=2026-01-01&date_to=2026-01-31"), user=regional)
+    ranking_publish(user=regional, params=params, title="Прирост за январь",
+                    slug="growth-january", methodology="Прирост участников за месяц.")
+    page = login(editor_a).get("/")
+    standings = page.context["standings"]
+    assert [(s.community_title, s.place, s.of) for s in standings] == [
+        (community_a.title, 2, 2)]  # region-wide place, not among the editor's own only
+    text = page.content.decode()
+    assert "2 из 2" in text and f"/rankings/why/{community_a.pk}/?" in text
+    assert "Библиотека Бора" not in text  # other communities' lines are not shown
