@@ -12,7 +12,7 @@ from institutions.choices import Subordination
 from institutions.models import Community, Institution
 from metrics.collect.choices import RunState
 from metrics.models import CollectionRun, NetworkToken
-from reports.models import Report, ReportState
+from reports.models import Report, ReportAction, ReportComment, ReportState
 from reports.summaries.completeness import (
     SUBMITTED_OR_LATER,
     CompletenessTotals,
@@ -26,6 +26,7 @@ from reports.summaries.completeness import (
 )
 
 WAITING_SHOWN = 10
+ANOMALIES_SHOWN = 10
 RUNS_SHOWN = 5
 TOKENS_SHOWN = 10
 
@@ -43,6 +44,14 @@ def waiting_for_approval(*, user) -> QuerySet[Report]:
         state=ReportState.SUBMITTED, institution__subordination=Subordination.REGIONAL)
     return (Report.objects.visible_to(user).filter(ready)
             .select_related("institution__territory").order_by("month", "institution__short_name"))
+
+
+def anomalies_to_review(*, user) -> list[ReportComment]:
+    """Reports waiting for approval that were sent with unusual figures, and the explanation."""
+    return list(ReportComment.objects.filter(
+        action=ReportAction.SUBMIT, report__in=waiting_for_approval(user=user).values("pk"),
+    ).exclude(warnings=[]).select_related("report__institution", "author")
+        .order_by("-created_at", "-pk")[:ANOMALIES_SHOWN])
 
 
 @dataclass

@@ -14,6 +14,7 @@ from institutions.selectors import registry_counts
 from reports.home.editor import editor_tasks
 from reports.home.reviewers import (
     WAITING_SHOWN,
+    anomalies_to_review,
     collection_health,
     month_picture,
     waiting_for_acceptance,
@@ -49,7 +50,8 @@ def _municipal(user, today) -> dict:
 
 def _regional(user, today) -> dict:
     return {**_waiting(waiting_for_approval(user=user)),
-            "picture": month_picture(user=user, today=today), "health": collection_health()}
+            "picture": month_picture(user=user, today=today), "health": collection_health(),
+            "anomalies": anomalies_to_review(user=user)}
 
 
 BUILDERS = {Role.EDITOR: _editor, Role.MUNICIPAL: _municipal,

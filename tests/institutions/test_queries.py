@@ -18,10 +18,11 @@ SCOPED_EXTRA = 1
 # Session, user, profile, the count, the territory choices of the filter form, the rows.
 REGISTRY_PAGE_QUERIES = 6
 # The methodologist's «Мои задачи»: session, user, profile, three registry aggregates, the
-# profile's territories and institutions, the reports waiting for approval, the month's
+# profile's territories and institutions, the reports waiting for approval and those sent
+# with warnings (anomalies), the month's
 # completeness (lines, silent and overdue institutions) and collection health (runs,
 # disabled tokens, communities without a statistics token: examples and count).
-HOME_PAGE_QUERIES = 16
+HOME_PAGE_QUERIES = 17
 
 
 @pytest.fixture(params=SIZES, ids=lambda n: f"{n}-institutions")

@@ -199,3 +199,20 @@ def test_the_editor_sees_where_their_communities_stand_in_published_rankings(
     text = page.content.decode()
     assert "2 из 2" in text and f"/rankings/why/{community_a.pk}/?" in text
     assert "Библиотека Бора" not in text  # other communities' lines are not shown
+
+
+def test_the_methodologist_sees_reports_sent_with_unusual_figures(
+        community_a, institution_a, editor_a, municipal_a, regional, login):
+    from reports.workflow.services import report_accept, report_submit
+    from tests.reports.helpers_table1 import NORMAL_PREV
+
+    previous, month = add_months(this_month(), -3), add_months(this_month(), -2)
+    fill(community_a, previous, NORMAL_PREV)
+    fill(community_a, month, {**NORMAL, Indicator.VISITS: 50_000})
+    report = report_in(institution_a, month, ReportState.DRAFT)
+    report_submit(user=editor_a, report_id=report.pk, comment="Был районный фестиваль.")
+    report_accept(user=municipal_a, report_id=report.pk)
+    page = login(regional).get("/")
+    assert [c.report for c in page.context["anomalies"]] == [report]
+    text = page.content.decode()
+    assert "Был районный фестиваль." in text and month_label(month) in text
