@@ -25,6 +25,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from institutions.models import Community, Institution, Territory
 from metrics.choices import TABLE1_INDICATORS, Indicator
@@ -32,7 +33,7 @@ from metrics.models import MemberSnapshot, MetricValue
 from portal.lib.months import month_end, months_between
 from reports.models import Report
 from reports.rankings.query import members_on_subquery
-from reports.summaries.completeness import SUBMITTED_OR_LATER
+from reports.summaries.completeness import SUBMITTED_OR_LATER, is_overdue
 
 SUMMED = [Indicator.VISITS, Indicator.UNIQUE_VISITORS, Indicator.WALL_VIEWS, Indicator.FEEDBACK]
 FIGURES = [str(i) for i in TABLE1_INDICATORS]  # members first, as in the form
@@ -111,7 +112,8 @@ class TerritorySummary:
 
     @property
     def reports_expected(self) -> int:
-        return len(self.institutions) * len(self.months)
+        """Months due: from the month each institution joined, once the deadline has passed."""
+        return sum(i.months for i in self.institutions)
 
     @property
     def completeness_pct(self) -> float:
@@ -192,11 +194,16 @@ def territory_summary(
     """The consolidated report of ``territory`` for the whole months from/to, within scope."""
     months = months_between(date_from, date_to)
     date_from, date_to = months[0], month_end(months[-1])
-    institutions = list(_institutions(territory, user, months).values(
-        "pk", "short_name", "type", "reports_sent"))
-    by_pk = {row["pk"]: SummaryInstitution(row["pk"], row["short_name"], row["type"],
-                                           row["reports_sent"], len(months))
-             for row in institutions}
+    today = timezone.localdate()
+    past_deadline = [m for m in months if is_overdue(m, today)]
+    institutions = list(_institutions(territory, user, past_deadline).values(
+        "pk", "short_name", "type", "reports_sent", "created_at"))
+    by_pk = {}
+    for row in institutions:
+        joined = timezone.localtime(row["created_at"]).date().replace(day=1)
+        due = sum(1 for m in past_deadline if m >= joined)
+        by_pk[row["pk"]] = SummaryInstitution(row["pk"], row["short_name"], row["type"],
+                                              min(row["reports_sent"], due), due)
     scoped = Community.objects.visible_to(user).filter(institution_id__in=list(by_pk))
     annotated = summary_communities(communities=scoped, date_from=date_from, date_to=date_to)
     for row in annotated.order_by("institution_id", "network", "pk").values(
