@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -75,7 +76,8 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     return {
         "nav_items": nav_items_for(user),
-        "nav_admin": bool(user is not None and getattr(user, "is_staff", False)
-                          and user.is_active),
+        # The admin's own rule (staff regional methodologists): never a link to a refusal.
+        "nav_admin": bool(user is not None and user.is_authenticated
+                          and admin.site.has_permission(request)),
         "may_enter_values": bool(user is not None and rules.may_enter_values(user)),
     }

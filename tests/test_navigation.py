@@ -143,6 +143,14 @@ def test_staff_see_a_link_to_the_admin(staff_methodologist, login):
     assert 'id="nav-admin"' in text and 'href="/admin/"' in text
 
 
+def test_a_staff_editor_is_not_linked_to_an_admin_that_would_refuse_them(editor_a, login):
+    editor_a.is_staff = True
+    editor_a.save()
+    client = login(editor_a)
+    assert 'id="nav-admin"' not in client.get("/").content.decode()
+    assert client.get("/admin/").status_code == 302  # the admin's login: a refusal
+
+
 def test_the_viewer_is_not_offered_the_upload_or_collection(viewer, login, world):
     text = login(viewer).get("/").content.decode()
     assert "/table1/upload/" not in text and "/collection/" not in text
