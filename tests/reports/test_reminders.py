@@ -93,6 +93,20 @@ def test_a_returned_report_is_overdue_again(people, institution_a, mailoutbox):
     assert "март 2026 (возвращён на доработку)" in body
 
 
+def test_the_overdue_reminder_repeats_the_return_reason(people, institution_a, municipal_a,
+                                                       mailoutbox):
+    from reports.models import ReportAction, ReportComment
+
+    report = report_in(institution_a, MARCH, ReportState.RETURNED)
+    ReportComment.objects.create(report=report, action=ReportAction.RETURN,
+                                 from_state=ReportState.SUBMITTED,
+                                 to_state=ReportState.RETURNED,
+                                 text="Охват не сходится со статистикой VK.", author=municipal_a)
+    reminders_send(today=APRIL_10)
+    body = next(m.body for m in mailoutbox if m.to == ["editor@example.org"])
+    assert "Причина возврата: Охват не сходится со статистикой VK." in body
+
+
 def test_people_without_an_address_are_counted_not_mailed(people, mailoutbox):
     people["editor"].email = ""
     people["editor"].save()
