@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from institutions.choices import Role
 from institutions.models import Institution, UserProfile
@@ -86,8 +87,11 @@ def _overdue_by_editor(today: dt.date) -> dict[int, list[Item]]:
         for institution in profile.institutions.all():
             if institution.pk not in with_communities:
                 continue
+            joined = timezone.localtime(institution.created_at).date().replace(day=1)
             for month in months:
                 report = reports.get((institution.pk, month))
+                if report is None and month < joined:
+                    continue  # not in the registry yet that month: nothing was due
                 if report is None or report.state in NOT_YET_SENT:
                     reason = reasons.get(report.pk, "") if report else ""
                     out[profile.user_id].append(Item(institution, month, report, reason))
