@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from institutions.choices import Subordination
 from institutions.models import Community, Institution
-from metrics.collect.choices import RunState
+from metrics.collect.choices import RunState, TokenKind
 from metrics.models import CollectionRun, NetworkToken
 from reports.models import Report, ReportAction, ReportComment, ReportState
 from reports.summaries.completeness import (
@@ -111,7 +111,9 @@ def collection_health() -> CollectionHealth:
     failed = sum(1 for r in runs if r.state == RunState.FAILED or r.failed)
     dead = list(NetworkToken.objects.filter(is_active=False)
                 .order_by("-disabled_at", "pk")[:TOKENS_SHOWN])
-    covered = NetworkToken.objects.filter(is_active=True, communities=OuterRef("pk"))
+    # Statistics come only with a community admin's user token (metrics.tokens.tokens_usable).
+    covered = NetworkToken.objects.filter(is_active=True, kind=TokenKind.USER,
+                                          communities=OuterRef("pk"))
     uncovered = Community.objects.active().exclude(Exists(covered))
     examples = list(uncovered.select_related("institution").order_by("institution__short_name",
                                                                      "pk")[:TOKENS_SHOWN])

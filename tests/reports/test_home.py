@@ -216,3 +216,15 @@ def test_the_methodologist_sees_reports_sent_with_unusual_figures(
     assert [c.report for c in page.context["anomalies"]] == [report]
     text = page.content.decode()
     assert "Был районный фестиваль." in text and month_label(month) in text
+
+
+def test_only_an_admins_user_token_covers_a_community_for_statistics(world, community_a,
+                                                                    regional, login):
+    """A community token cannot read statistics (VK answers error 27), a user token can."""
+    before = login(regional).get("/").context["health"].without_stats_token
+    token_register(user=None, network="vk", kind="community", secret="community-key-1",
+                   label="Ключ сообщества", community_ids=[community_a.pk], check=False)
+    assert login(regional).get("/").context["health"].without_stats_token == before
+    token_register(user=None, network="vk", kind="user", secret="admin-user-key-1",
+                   label="Ключ администратора", community_ids=[community_a.pk], check=False)
+    assert login(regional).get("/").context["health"].without_stats_token == before - 1
