@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from institutions.choices import CommunityState
@@ -133,11 +135,24 @@ def _reports(institutions: list[Institution], months: list[dt.date], now,
             if state is None:
                 continue
             stamps = _stamps(state)
+            moments = _review_moments(rng, month, now)
             rows.append((institution.pk, connection.ops.adapt_datefield_value(month),
                          str(state), 2 + len(stamps),
-                         *(now if name in stamps else None
+                         *(moments[name] if name in stamps else None
                            for name in ("submitted", "accepted", "approved")), now, now))
     return rows
+
+
+def _review_moments(rng: random.Random, month: dt.date, now) -> dict:
+    """Plausible review dates: most reports sent in the first days of the next month (some
+    after the deadline), accepted and approved a few days later; never after ``now``."""
+    sent = dt.datetime.combine(add_months(month, 1), dt.time(10)) + dt.timedelta(
+        days=rng.choice([0, 1, 2, 3, 3, 4, 4, 6, 9]))
+    moments = {"submitted": sent, "accepted": sent + dt.timedelta(days=2),
+               "approved": sent + dt.timedelta(days=5)}
+    latest = timezone.localtime().replace(tzinfo=None)
+    return {name: connection.ops.adapt_datetimefield_value(timezone.make_aware(min(m, latest)))
+            for name, m in moments.items()}
 
 
 def _stamps(state: str) -> list[str]:
@@ -146,21 +161,28 @@ def _stamps(state: str) -> list[str]:
             S.RETURNED: ["submitted"]}.get(state, [])
 
 
-def _comments(reports: list[Report], last_month: dt.date) -> list[ReportComment]:
+def _comments(reports: list[Report], last_month: dt.date, reviewer=None) -> list[ReportComment]:
     rows = []
     for report in reports:
-        if report.month != last_month:
-            continue
         rng = random.Random(report.pk)
         if report.state == S.RETURNED:
             rows.append(ReportComment(report=report, action=ReportAction.RETURN,
                                       from_state=S.SUBMITTED, to_state=S.RETURNED,
-                                      text=rng.choice(RETURN_REASONS)))
-        elif report.state != S.DRAFT and rng.random() < 0.05:  # answered warnings
+                                      text=rng.choice(RETURN_REASONS), author=reviewer))
+        elif (report.month == last_month and report.state != S.DRAFT
+              and rng.random() < 0.05):  # answered warnings
             rows.append(ReportComment(report=report, action=ReportAction.SUBMIT,
                                       from_state=S.DRAFT, to_state=S.SUBMITTED,
                                       text=rng.choice(WARNING_NOTES)))
     return rows
+
+
+def _joined_before(institutions: list[Institution], first_month: dt.date) -> None:
+    """The demo region has been in the registry since its history starts, so completeness
+    (due only from the month an institution joined) counts the whole history."""
+    joined = timezone.make_aware(dt.datetime.combine(first_month, dt.time(9)))
+    Institution.objects.filter(pk__in=[i.pk for i in institutions]).update(created_at=joined)
+    Community.objects.filter(institution__in=institutions).update(created_at=joined)
 
 
 @transaction.atomic
@@ -182,7 +204,10 @@ def seed_table1_history(*, today: dt.date | None = None) -> dict[str, int]:
         userprofile__user__username="editor").values_list("pk", flat=True))
     reports = _reports(institutions, months, now, editable)
     _fast_insert(Report, REPORT_COLUMNS, reports)
-    saved = list(Report.objects.filter(month=last_month, state__in=[S.RETURNED, S.SUBMITTED,
-                                                                   S.ACCEPTED, S.APPROVED]))
-    ReportComment.objects.bulk_create(_comments(saved, last_month), batch_size=BATCH)
+    saved = list(Report.objects.filter(
+        Q(state=S.RETURNED) | Q(month=last_month, state__in=[S.SUBMITTED, S.ACCEPTED,
+                                                              S.APPROVED])))
+    reviewer = get_user_model().objects.filter(username="methodist").first()
+    ReportComment.objects.bulk_create(_comments(saved, last_month, reviewer), batch_size=BATCH)
+    _joined_before(institutions, months[0])
     return {"values": len(values), "reports": len(reports)}

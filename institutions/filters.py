@@ -13,6 +13,7 @@ from django_filters.widgets import BooleanWidget
 
 from institutions.choices import CommunityState, InstitutionType, Network, Subordination
 from institutions.models import Community, Institution, Territory
+from portal.lib.search import Fold, fold_text
 
 
 class YesNoWidget(BooleanWidget):
@@ -48,11 +49,14 @@ class TerritoryFilter(django_filters.FilterSet):
         fields = ["kind"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(name__icontains=value) | Q(oktmo__startswith=value))
+        value = value.strip()
+        return queryset.alias(name_folded=Fold("name")).filter(
+            Q(name_folded__contains=fold_text(value)) | Q(oktmo__startswith=value))
 
 
 class InstitutionFilter(ScopedFilterSet):
-    q = django_filters.CharFilter(method="search", label="Поиск")
+    q = django_filters.CharFilter(method="search",
+                                  label="Поиск: название, ИНН или адрес сообщества")
     territory = django_filters.ModelChoiceFilter(
         queryset=Territory.objects.none(), label="Территория", empty_label="Все территории"
     )
@@ -84,8 +88,16 @@ class InstitutionFilter(ScopedFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(short_name__icontains=value) | Q(full_name__icontains=value) | Q(inn=value)
+        folded = fold_text(value)
+        by_address = live_communities().alias(
+            url_folded=Fold("url"), screen_folded=Fold("screen_name"),
+        ).filter(Q(url_folded__contains=folded) | Q(screen_folded__contains=folded),
+                 institution=OuterRef("pk"))
+        return queryset.alias(
+            short_folded=Fold("short_name"), full_folded=Fold("full_name"),
+        ).filter(
+            Q(short_folded__contains=folded) | Q(full_folded__contains=folded)
+            | Q(inn__startswith=value) | Exists(by_address)
         )
 
     def with_network(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -134,6 +146,11 @@ class CommunityFilter(ScopedFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(title__icontains=value) | Q(screen_name__icontains=value) | Q(url__icontains=value)
+        folded = fold_text(value)
+        return queryset.alias(
+            title_folded=Fold("title"), screen_folded=Fold("screen_name"),
+            url_folded=Fold("url"),
+        ).filter(
+            Q(title_folded__contains=folded) | Q(screen_folded__contains=folded)
+            | Q(url_folded__contains=folded)
         )

@@ -3,7 +3,6 @@ from django.urls import path
 from institutions import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("registry/", views.registry, name="registry"),
     path("registry/<int:pk>/", views.institution_detail, name="institution-detail"),
     path("registry/import/", views.registry_import_upload, name="registry-import"),

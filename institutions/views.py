@@ -13,7 +13,6 @@ from institutions.selectors import (
     institution_communities,
     institution_for_page,
     institution_list,
-    registry_counts,
 )
 from institutions.services import (
     import_upload_delete,
@@ -38,21 +37,6 @@ def _can_edit_in_admin(user) -> bool:
 def _has_role(user) -> bool:
     """Rankings, summaries and exports are open to anyone with a role; the links show only then."""
     return bool(user.is_superuser or profile_of(user))
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    profile = profile_of(request.user)
-    context = {
-        "profile": profile,
-        "counts": registry_counts(user=request.user),
-        "scope_territories": list(profile.territories.order_by("name")) if profile else [],
-        "scope_institutions": (
-            list(profile.institutions.order_by("short_name")) if profile else []
-        ),
-        "has_role": _has_role(request.user),
-    }
-    return render(request, "institutions/home.html", context)
 
 
 @login_required

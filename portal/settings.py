@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reports.navigation.navigation",
             ],
         },
     },
@@ -266,6 +267,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.document_error_responses",
+        "portal.api_texts.russian_descriptions",
     ],
     # One component name per choice set (several models share them).
     "ENUM_NAME_OVERRIDES": {

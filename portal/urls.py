@@ -9,6 +9,7 @@ import metrics.api.urls  # noqa: F401
 import reports.api.urls  # noqa: F401
 from portal.api import router
 from portal.views import healthz
+from reports.views.home import home
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
          name="api-docs"),
     path("api/v1/", include(router.urls)),
+    # «Мои задачи» needs every app's facts, so the top layer serves it.
+    path("", home, name="home"),
     path("", include("institutions.urls")),
     path("", include("metrics.urls")),
     path("", include("reports.urls")),

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from reports.exports import cleanup as export_cleanup
 from reports.exports import jobs as export_jobs
+from reports.workflow import notifications
 from reports.workflow.reminders import TASK_NAME, reminders_send
 
 
@@ -24,3 +25,9 @@ def export_job_run(job_id: int) -> bool:
 def export_files_cleanup() -> dict:
     """Daily: delete finished exports' files older than EXPORT_RETENTION_DAYS (jobs expire)."""
     return export_cleanup.export_files_cleanup().as_dict()
+
+
+@shared_task(name=notifications.RETURN_NOTICE_TASK)
+def send_return_notice(comment_id: int) -> int:
+    """E-mail the editors the reason their report came back (sent at most once: no acks_late)."""
+    return notifications.return_notice_send(comment_id=comment_id)

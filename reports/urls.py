@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.views import completeness, table1_files, workflow
+from reports.views import bulk, completeness, table1_files, workflow
 from reports.views import exports as export_views
 from reports.views import rankings as ranking_views
 from reports.views import summaries as summary_views
@@ -11,6 +11,7 @@ urlpatterns: list = []
 # The Table-1 workflow (reports/views/workflow.py, table1_files.py, completeness.py).
 urlpatterns += [
     path("reports/", workflow.reports_index, name="list"),
+    path("reports/bulk/", bulk.reports_bulk, name="bulk"),
     path("reports/<int:institution_id>/<str:month>/", workflow.report_detail, name="report"),
     path("reports/action/<int:pk>/<str:action>/", workflow.report_action, name="action"),
     path("table1/", workflow.entry_index, name="entry-index"),
@@ -20,6 +21,8 @@ urlpatterns += [
          name="download"),
     path("table1/upload/", table1_files.upload, name="upload"),
     path("completeness/", completeness.completeness, name="completeness"),
+    path("completeness/export.xlsx", completeness.completeness_export,
+         name="completeness-export"),
 ]
 
 # Rankings, published rankings, audience charts (reports/views/rankings.py).

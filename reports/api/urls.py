@@ -19,3 +19,8 @@ from reports.api.workflow import ReportViewSet  # noqa: E402
 
 router.register("reports", ReportViewSet, basename="report")
 router.register("report-values", ValueViewSet, basename="report-value")
+
+# Completeness and timeliness (reports/api/completeness.py).
+from reports.api.completeness import CompletenessViewSet  # noqa: E402
+
+router.register("completeness", CompletenessViewSet, basename="completeness")

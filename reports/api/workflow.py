@@ -13,9 +13,16 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from portal.errors import NotAllowed, ValidationFailed
 from portal.lib.months import parse_month
 from reports.models import Report, ReportAction
 from reports.workflow import rules
+from reports.workflow.bulk import (
+    BULK_ACTIONS,
+    BULK_LIMIT,
+    bulk_actions_for,
+    reports_bulk_transition,
+)
 from reports.workflow.filters import ReportFilter
 from reports.workflow.selectors import report_warnings
 from reports.workflow.services import ACTIONS
@@ -107,6 +114,45 @@ def _action_view(name: str, attribute: str):
                          summary=f"{ReportAction(name).label.capitalize()} отчёт")(view)
 
 
+class ReportBulkSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[(a, ReportAction(a).label) for a in BULK_ACTIONS],
+                                     help_text="принять, утвердить или вернуть на доработку")
+    comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    help_text="один комментарий на все отчёты; для возврата — "
+                                              "обязательная причина")
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                help_text="номера отчётов")
+    filter = serializers.DictField(required=False, help_text="или все отчёты по фильтру "
+                                   "списка: state, territory, institution, month_from, month_to")
+
+    def validate(self, attrs: dict) -> dict:
+        if ("ids" in attrs) == ("filter" in attrs):
+            raise serializers.ValidationError("Укажите либо ids, либо filter.")
+        return attrs
+
+
+class ReportBulkRefusalSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="report_id")
+    reason = serializers.CharField()
+
+
+class ReportBulkOutcomeSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    changed = ReportSerializer(many=True)
+    refused = ReportBulkRefusalSerializer(many=True)
+
+
+def _bulk_ids(request: Request, data: dict) -> list[int]:
+    if "ids" in data:
+        return data["ids"]
+    filterset = ReportFilter(data["filter"], request=request,
+                             queryset=Report.objects.visible_to(request.user))
+    if not filterset.is_valid():
+        raise ValidationFailed("Фильтр задан неверно.", details=filterset.errors)
+    return list(filterset.qs.order_by("month", "pk").values_list("pk", flat=True)
+                [:BULK_LIMIT + 1])
+
+
 class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     """Monthly Table-1 reports within the caller's scope, and the workflow actions."""
 
@@ -128,3 +174,20 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     approve = _action_view(ReportAction.APPROVE, "approve")
     return_ = _action_view(ReportAction.RETURN, "return_")
     reopen = _action_view(ReportAction.REOPEN, "reopen")
+
+    @extend_schema(request=ReportBulkSerializer, responses=ReportBulkOutcomeSerializer,
+                   summary="Принять, утвердить или вернуть много отчётов одним действием")
+    @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
+    def bulk(self, request: Request) -> Response:
+        """Each report in its own transaction; the answer lists what changed and what was
+        refused and why."""
+        if not bulk_actions_for(request.user):
+            raise NotAllowed("Проверять отчёты могут муниципальные отделы культуры и "
+                             "региональные методисты.")
+        data = ReportBulkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = reports_bulk_transition(
+            user=request.user, report_ids=_bulk_ids(request, data.validated_data),
+            action=data.validated_data["action"], comment=data.validated_data["comment"])
+        return Response(ReportBulkOutcomeSerializer(outcome,
+                                              context=self.get_serializer_context()).data)

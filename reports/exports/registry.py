@@ -29,6 +29,10 @@ COLUMNS = [
 ]
 
 
+MEMBERS_NOTE = ("«Участников (последнее)» — сумма по сообществам учреждения на дату последнего "
+                "сбора из VK и OK; пустая ячейка — данных о числе участников ещё нет.")
+
+
 def _rows(lines: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
     for line in lines:
         yield (line["territory"], line["oktmo"], line["full_name"], line["short_name"],
@@ -41,4 +45,5 @@ def _rows(lines: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
 def registry_workbook(output: str | IO[bytes], *, lines: Iterable[Mapping[str, Any]],
                       title: str) -> None:
     """Write the registry (one line per institution, links one per line) into ``output``."""
-    write_workbook(output, [Sheet("Реестр", COLUMNS, _rows(lines), title_lines=[title])])
+    write_workbook(output, [Sheet("Реестр", COLUMNS, _rows(lines),
+                                  title_lines=[title, MEMBERS_NOTE])])

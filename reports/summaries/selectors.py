@@ -25,14 +25,15 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from institutions.models import Community, Institution, Territory
 from metrics.choices import TABLE1_INDICATORS, Indicator
-from metrics.models import MetricValue
+from metrics.models import MemberSnapshot, MetricValue
 from portal.lib.months import month_end, months_between
 from reports.models import Report
 from reports.rankings.query import members_on_subquery
-from reports.summaries.completeness import SUBMITTED_OR_LATER
+from reports.summaries.completeness import SUBMITTED_OR_LATER, is_overdue
 
 SUMMED = [Indicator.VISITS, Indicator.UNIQUE_VISITORS, Indicator.WALL_VIEWS, Indicator.FEEDBACK]
 FIGURES = [str(i) for i in TABLE1_INDICATORS]  # members first, as in the form
@@ -111,7 +112,8 @@ class TerritorySummary:
 
     @property
     def reports_expected(self) -> int:
-        return len(self.institutions) * len(self.months)
+        """Months due: from the month each institution joined, once the deadline has passed."""
+        return sum(i.months for i in self.institutions)
 
     @property
     def completeness_pct(self) -> float:
@@ -192,11 +194,16 @@ def territory_summary(
     """The consolidated report of ``territory`` for the whole months from/to, within scope."""
     months = months_between(date_from, date_to)
     date_from, date_to = months[0], month_end(months[-1])
-    institutions = list(_institutions(territory, user, months).values(
-        "pk", "short_name", "type", "reports_sent"))
-    by_pk = {row["pk"]: SummaryInstitution(row["pk"], row["short_name"], row["type"],
-                                           row["reports_sent"], len(months))
-             for row in institutions}
+    today = timezone.localdate()
+    past_deadline = [m for m in months if is_overdue(m, today)]
+    institutions = list(_institutions(territory, user, past_deadline).values(
+        "pk", "short_name", "type", "reports_sent", "created_at"))
+    by_pk = {}
+    for row in institutions:
+        joined = timezone.localtime(row["created_at"]).date().replace(day=1)
+        due = sum(1 for m in past_deadline if m >= joined)
+        by_pk[row["pk"]] = SummaryInstitution(row["pk"], row["short_name"], row["type"],
+                                              min(row["reports_sent"], due), due)
     scoped = Community.objects.visible_to(user).filter(institution_id__in=list(by_pk))
     annotated = summary_communities(communities=scoped, date_from=date_from, date_to=date_to)
     for row in annotated.order_by("institution_id", "network", "pk").values(
@@ -221,12 +228,16 @@ def registry_lines(*, user) -> list[dict[str, Any]]:
     )
     links: dict[int, dict[str, list[str]]] = {}
     members: dict[int, int] = {}
+    latest = (MemberSnapshot.objects.filter(community=OuterRef("pk")).order_by("-date")
+              .values("members")[:1])
     communities = (Community.objects.filter(institution_id__in=[i["pk"] for i in institutions])
                    .exclude(state="deleted").order_by("pk")
-                   .values_list("institution_id", "network", "url", "members_count"))
+                   .annotate(latest_members=Coalesce(Subquery(latest), "members_count"))
+                   .values_list("institution_id", "network", "url", "latest_members"))
     for institution_id, network, url, count in communities:
         links.setdefault(institution_id, {"vk": [], "ok": []})[network].append(url)
-        members[institution_id] = members.get(institution_id, 0) + (count or 0)
+        if count is not None:  # unknown stays unknown (an empty cell with a note), not 0
+            members[institution_id] = members.get(institution_id, 0) + count
     return [{
         "territory": i["territory__name"], "oktmo": i["territory__oktmo"],
         "full_name": i["full_name"], "short_name": i["short_name"], "type": i["type"],

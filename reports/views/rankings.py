@@ -44,6 +44,7 @@ from reports.rankings import (
 )
 from reports.rankings.audience import audience_series, sample_series
 from reports.rankings.forms import RankingForm, params_query
+from reports.rankings.picker import picker_choices, picker_resolve
 from reports.rankings.publishing import describe_params, ranking_publish, version_params
 
 PAGE_SIZE = 100
@@ -252,6 +253,8 @@ def published_version(request: HttpRequest, slug: str, number: int) -> HttpRespo
     return render(request, "reports/published_version.html", {
         "version": version, "rows": rows, "missing": version.missing, "numbers": numbers,
         "params": version_params(version), "description": version.params.get("description", []),
+        # Older versions carried the notes inside the methodology too: print each once.
+        "notes": [n for n in version.notes if n.strip() not in version.methodology],
         "chart": {"type": "bar", "label": version.metric_label,
                   "labels": [f"{r['place']}. {r['community']}"[:60] for r in rows[:CHART_BARS]],
                   "values": [r["value"] for r in rows[:CHART_BARS]]},
@@ -316,6 +319,16 @@ def _date_param(request: HttpRequest, name: str, default: dt.date) -> dt.date:
         raise ValidationFailed(f"Дата «{text}» должна быть в виде ГГГГ-ММ-ДД.") from exc
 
 
+def _picked_id(request: HttpRequest, level: str) -> str | None:
+    """The subject by its typed name (the picker), or by ``id`` (links from other pages)."""
+    name = request.GET.get("name", "").strip()
+    if level == "region" or not name:
+        if level != "region" and not request.GET.get("id"):
+            raise ValidationFailed("Начните вводить название и выберите его из подсказок.")
+        return request.GET.get("id")
+    return str(picker_resolve(user=request.user, level=level, name=name))
+
+
 @login_required
 @require_safe
 def audience_chart(request: HttpRequest) -> HttpResponse:
@@ -324,7 +337,14 @@ def audience_chart(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("level", "region")
     if level not in LEVELS:
         raise Http404("Нет такого уровня.")
-    subject_communities, subject = _audience_scope(request.user, level, request.GET.get("id"))
+    picker = {"levels": LEVELS, "level": level, "choices": picker_choices(user=request.user),
+              "name": request.GET.get("name", "")}
+    try:
+        object_id = _picked_id(request, level)
+    except ValidationFailed as error:
+        return render(request, "reports/charts_audience.html",
+                      {**picker, "error": error.message}, status=400)
+    subject_communities, subject = _audience_scope(request.user, level, object_id)
     today = timezone.localdate()
     try:
         date_to = _date_param(request, "date_to", today)
@@ -333,12 +353,13 @@ def audience_chart(request: HttpRequest) -> HttpResponse:
             raise ValidationFailed("Начальная дата позже конечной.")
     except ValidationFailed as error:
         return render(request, "reports/charts_audience.html",
-                      {"error": error.message, "levels": LEVELS, "level": level}, status=400)
+                      {**picker, "error": error.message}, status=400)
     points = sample_series(audience_series(communities=subject_communities,
                                            date_from=date_from, date_to=date_to))
     return render(request, "reports/charts_audience.html", {
-        "level": level, "levels": LEVELS, "subject": subject, "points": points,
-        "date_from": date_from, "date_to": date_to, "object_id": request.GET.get("id", ""),
+        **picker, "subject": subject, "points": points,
+        "name": picker["name"] or (str(subject) if level != "region" else ""),
+        "date_from": date_from, "date_to": date_to,
         "chart": {"type": "line", "label": "Участники",
                   "labels": [f"{p.date:%d.%m.%Y}" for p in points],
                   "values": [p.members for p in points]},

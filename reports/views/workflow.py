@@ -15,11 +15,14 @@ from django.views.decorators.http import require_POST
 from institutions.models import Institution
 from metrics.models import MetricValue
 from portal.errors import Conflict, PortalError, ValidationFailed
-from portal.lib.months import month_label
-from reports.models import Report, ReportAction
+from portal.lib.months import add_months, month_label
+from reports.home.editor import LOOKBACK_MONTHS
+from reports.models import Report, ReportAction, ReportState
 from reports.workflow import rules
+from reports.workflow.bulk import bulk_actions_for
 from reports.workflow.filters import ReportPageFilter
 from reports.workflow.forms import TAMPERED, EntryForm
+from reports.workflow.notes import grid_warnings, problem_text, return_notes
 from reports.workflow.selectors import (
     EntryTable,
     entry_table,
@@ -55,7 +58,9 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "reports/report_list.html",
-                  {"filter": filterset, "page": page, "query": query.urlencode()})
+                  {"filter": filterset, "page": page, "query": query.urlencode(),
+                   "bulk_actions": bulk_actions_for(request.user),
+                   "can_enter": rules.may_enter_values(request.user)})
 
 
 @login_required
@@ -140,8 +145,36 @@ def entry(request: HttpRequest, institution_id: int, year: int) -> HttpResponse:
     else:
         table = entry_table(institution=institution, year=year, today=today)
     context = {"table": table, "can_edit": can_edit, "error": error, "years": _years(today),
-               "institution": institution}
+               "institution": institution, "general_reasons": _attach_notes(table),
+               "focus_month": _focus_month(request, table)}
     return render(request, "reports/entry.html", context, status=status)
+
+
+def _attach_notes(table: EntryTable) -> list:
+    """Put each return reason above the community it names (the rest above all of them) and
+    each community's warnings of the open months into its block."""
+    communities = [b.community for b in table.blocks]
+    notes = return_notes(institution=table.institution, communities=communities,
+                         months=[c.month for c in table.columns])
+    open_months = [c.month for c in table.columns if c.editable and c.report is not None]
+    warnings = grid_warnings(communities=communities, months=open_months)
+    for block in table.blocks:
+        block.reasons = [n for n in notes if block.community.pk in n.community_ids]
+        block.warnings = warnings.get(block.community.pk, [])
+    return [n for n in notes if not n.community_ids]
+
+
+def _focus_month(request: HttpRequest, table: EntryTable) -> str:
+    """The month the grid opens at: the one asked for, else the first the person can edit."""
+    asked = request.GET.get("month", "")
+    if any(f"{c.month:%Y-%m}" == asked for c in table.columns):
+        return asked
+    editable = [c.month for c in table.columns if c.editable]
+    joined = timezone.localtime(table.institution.created_at).date().replace(day=1)
+    recent = max(joined, add_months(timezone.localdate().replace(day=1), -LOOKBACK_MONTHS))
+    current = [m for m in editable if m >= recent]
+    chosen = current or editable
+    return f"{chosen[0]:%Y-%m}" if chosen else ""
 
 
 def _years(today: dt.date) -> list[int]:
@@ -177,19 +210,44 @@ def _render_report(request: HttpRequest, institution: Institution, month: dt.dat
     context = {
         "institution": institution, "month": month, "month_label": month_label(month),
         "report": report, "error": error, "typed": typed, "failed_action": failed_action,
-        "warnings": report_warnings(institution=institution, month=month),
+        "warnings": _warning_texts(institution, month),
         "can_edit": rules.can_edit_values(request.user, institution),
         "can_comment": bool(report and rules.roles_for(request.user, institution)),
     }
     if report is not None:
+        comments = list(report.comments.select_related("author"))
         context |= {
+            "comments": comments,
+            "return_reason": _latest_reason(report, comments),
             "actions": [(a, ReportAction(a).label) for a in rules.allowed_actions(
                 request.user, institution, report.state)],
-            "comments": report.comments.select_related("author"),
             "history": report_history(report=report),
         }
     context["communities"] = report_value_rows(report=report) if report else []
     return render(request, "reports/report_detail.html", context, status=status)
+
+
+DONE_MESSAGES = {
+    ReportAction.SUBMIT: "Отчёт отправлен на проверку.",
+    ReportAction.ACCEPT: "Отчёт принят и передан региональному методисту на утверждение.",
+    ReportAction.APPROVE: "Отчёт утверждён: значения месяца закрыты для изменений.",
+    ReportAction.RETURN: "Отчёт возвращён на доработку; учреждение увидит причину.",
+    ReportAction.REOPEN: "Отчёт переоткрыт и возвращён учреждению на доработку.",
+}
+
+
+def _warning_texts(institution: Institution, month: dt.date) -> list[str]:
+    communities = {c.pk: c for c in institution.communities.all()}
+    return [problem_text(p, communities)
+            for p in report_warnings(institution=institution, month=month)]
+
+
+def _latest_reason(report: Report, comments: list):
+    """The reason a returned report came back (the newest return or reopen comment)."""
+    if report.state != ReportState.RETURNED:
+        return None
+    reasons = [c for c in comments if c.action in (ReportAction.RETURN, ReportAction.REOPEN)]
+    return reasons[-1] if reasons else None
 
 
 @login_required
@@ -213,7 +271,7 @@ def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                               status=exc.http_status, error=exc.message, typed=comment,
                               failed_action=action)
     if action != ReportAction.COMMENT:
-        messages.success(request, f"Готово: «{ReportAction(action).label}».")
+        messages.success(request, DONE_MESSAGES[action])
     return redirect(_report_url(report))
 
 

@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from institutions.choices import Role
 from institutions.models import Institution, UserProfile
 from portal.lib.beat import PeriodicEntry, periodic_tasks_ensure
 from portal.lib.months import add_months, month_label
-from reports.models import ReminderKind, ReminderLog, Report, ReportState
+from reports.models import (
+    ReminderKind,
+    ReminderLog,
+    Report,
+    ReportAction,
+    ReportComment,
+    ReportState,
+)
 from reports.summaries.completeness import NOT_YET_SENT, deadline_for
 
 LOOKBACK_MONTHS = 3  # older gaps are the methodologists' business, not a daily e-mail
@@ -32,11 +40,13 @@ class Item:
     institution: Institution
     month: dt.date
     report: Report | None
+    reason: str = ""  # why a returned report came back, said where the editor reads
 
     @property
     def line(self) -> str:
         state = self.report.get_state_display() if self.report else "не начат"
-        return f"• {self.institution.short_name} — {month_label(self.month)} ({state})"
+        line = f"• {self.institution.short_name} — {month_label(self.month)} ({state})"
+        return line + (f"\n  Причина возврата: {self.reason}" if self.reason else "")
 
 
 @dataclass
@@ -70,15 +80,32 @@ def _overdue_by_editor(today: dt.date) -> dict[int, list[Item]]:
         pk__in=institutions, communities__isnull=False).values_list("pk", flat=True))
     reports = {(r.institution_id, r.month): r for r in Report.objects.filter(
         institution__in=with_communities, month__in=months)}
+    reasons = _return_reasons([r.pk for r in reports.values()
+                               if r.state == ReportState.RETURNED])
     out: dict[int, list[Item]] = defaultdict(list)
     for profile in profiles:
         for institution in profile.institutions.all():
             if institution.pk not in with_communities:
                 continue
+            joined = timezone.localtime(institution.created_at).date().replace(day=1)
             for month in months:
                 report = reports.get((institution.pk, month))
+                if report is None and month < joined:
+                    continue  # not in the registry yet that month: nothing was due
                 if report is None or report.state in NOT_YET_SENT:
-                    out[profile.user_id].append(Item(institution, month, report))
+                    reason = reasons.get(report.pk, "") if report else ""
+                    out[profile.user_id].append(Item(institution, month, report, reason))
+    return out
+
+
+def _return_reasons(report_ids: list[int]) -> dict[int, str]:
+    """The latest return or reopen reason of each report, in one query."""
+    out: dict[int, str] = {}
+    comments = (ReportComment.objects.filter(
+        report_id__in=report_ids, action__in=[ReportAction.RETURN, ReportAction.REOPEN])
+        .order_by("report_id", "-created_at", "-pk").values_list("report_id", "text"))
+    for report_id, text in comments:
+        out.setdefault(report_id, text)
     return out
 
 

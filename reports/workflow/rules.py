@@ -83,6 +83,12 @@ def is_regional(user) -> bool:
     return is_regional_methodologist(user)
 
 
+def has_municipal_role(user) -> bool:
+    """A municipal department user (accepts reports of their territories)."""
+    profile = profile_of(user)
+    return profile is not None and profile.role == Role.MUNICIPAL
+
+
 def may_enter_values(user) -> bool:
     """Whether the role can fill Table 1 anywhere (read-only roles are refused up front)."""
     if getattr(user, "is_superuser", False) and user.is_active:

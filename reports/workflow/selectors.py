@@ -133,6 +133,8 @@ class Block:
     community: Community
     rows: list[Row]
     unconfirmed_months: list[dt.date]
+    reasons: list = field(default_factory=list)  # return reasons that name this community
+    warnings: list[str] = field(default_factory=list)  # each naming community and month
 
 
 @dataclass

@@ -25,6 +25,8 @@ from portal.errors import (
 from portal.lib.months import month_label
 from reports.models import Report, ReportAction, ReportComment, ReportState
 from reports.workflow import rules
+from reports.workflow.notes import community_label
+from reports.workflow.notifications import NOTICE_ACTIONS, return_notice_schedule
 from reports.workflow.selectors import month_figures, report_has_values, report_warnings
 from reports.workflow.validation import FigureError, Problem, hard_errors, parse_figure
 
@@ -47,10 +49,15 @@ def _problem_dict(problem: Problem, communities: Mapping[int, str]) -> dict:
     where = [communities.get(problem.community_id, "")]
     if problem.month:
         where.append(month_label(problem.month))
-    if problem.indicator:
+    if problem.indicator and Indicator(problem.indicator).label not in problem.message:
         where.append(f"«{Indicator(problem.indicator).label}»")
     data["text"] = ", ".join(w for w in where if w) + f": {problem.message}"
     return data
+
+
+def _community_labels(institution: Institution) -> dict[int, str]:
+    """Names for messages: «title (ВКонтакте)», so two communities never read the same."""
+    return {c.pk: community_label(c) for c in institution.communities.all()}
 
 
 def _parse_cells(
@@ -167,7 +174,7 @@ def report_values_save(
         raise NotAllowed("Вносить значения этого учреждения могут его редакторы и "
                          "региональные методисты.")
     today = today or timezone.localdate()
-    communities = dict(institution.communities.values_list("pk", "title"))
+    communities = _community_labels(institution)
     parsed = _parse_cells(cells, communities)
     confirm = sorted({(c, m.replace(day=1)) for c, m in confirm})
     for community_id, _ in confirm:
@@ -258,11 +265,20 @@ def report_transition(
     report._history_user = user
     report._change_reason = f"{ReportAction(action).label}: {comment}"[:100]
     report.save()
-    ReportComment.objects.create(
+    trail = ReportComment.objects.create(
         report=report, action=action, from_state=source_state, to_state=target, text=comment,
-        warnings=[w.as_dict() for w in warnings], author=user,
+        warnings=_warning_dicts(report, warnings), author=user,
     )
+    if action in NOTICE_ACTIONS:
+        return_notice_schedule(comment=trail)
     return report
+
+
+def _warning_dicts(report: Report, warnings: list[Problem]) -> list[dict]:
+    if not warnings:
+        return []
+    labels = _community_labels(report.institution)
+    return [_problem_dict(w, labels) for w in warnings]
 
 
 def _submit_checks(report: Report, comment: str) -> list[Problem]:
@@ -270,7 +286,7 @@ def _submit_checks(report: Report, comment: str) -> list[Problem]:
         raise ValidationFailed("Нечего отправлять: в отчёте нет ни одного значения.")
     warnings = report_warnings(institution=report.institution, month=report.month)
     if warnings and not comment:
-        communities = dict(report.institution.communities.values_list("pk", "title"))
+        communities = _community_labels(report.institution)
         details = [_problem_dict(w, communities) for w in warnings]
         raise ValidationFailed(
             "В отчёте есть предупреждения — поясните их в комментарии при отправке: "

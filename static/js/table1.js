@@ -66,3 +66,43 @@
     form.querySelectorAll("input[data-row]").forEach(markDirty);
   });
 })();
+
+/* The grid opens where the work is: at the first invalid cell (scrolled into view and focused),
+   else at the month asked for (?month=) or the first month the person can still edit. */
+(function () {
+  "use strict";
+
+  function scrollToColumn(wrap, header) {
+    var label = wrap.querySelector("thead th:first-child");
+    var offset = header.offsetLeft - (label ? label.offsetWidth : 0) - 4;
+    wrap.scrollLeft = Math.max(0, offset);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("table1-form");
+    if (!form) return;
+    var invalid = form.querySelector("td.invalid input");
+    if (invalid) {
+      invalid.scrollIntoView({ block: "center", inline: "center" });
+      invalid.focus();
+      invalid.select();
+      return;
+    }
+    var month = form.dataset.focusMonth;
+    if (!month) return;
+    form.querySelectorAll(".grid-wrap").forEach(function (wrap) {
+      var header = wrap.querySelector('th[data-month="' + month + '"]');
+      if (header) {
+        header.classList.add("focus");
+        scrollToColumn(wrap, header);
+      }
+    });
+    if (new URLSearchParams(window.location.search).has("month")) {
+      var first = form.querySelector('input[name^="v-"][name*="-' + month + '-"]');
+      if (first) {
+        first.focus({ preventScroll: true });
+        first.scrollIntoView({ block: "center", inline: "nearest" });
+      }
+    }
+  });
+})();

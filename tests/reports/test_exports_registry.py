@@ -48,3 +48,26 @@ def test_the_registry_export_query_count(login, regional, world, territory_b,
         CommunityFactory(institution=InstitutionFactory(territory=territory_b))
     with django_assert_num_queries(5):
         client.get("/exports/registry.xlsx")
+
+
+def test_members_latest_come_from_the_last_collected_snapshot(world, regional, login):
+    """«Участников (последнее)» is the sum of each community's latest collected count."""
+    import datetime as dt
+    import io
+
+    import openpyxl
+
+    from tests.factories import MemberSnapshotFactory
+
+    community = world["a"]
+    MemberSnapshotFactory(community=community, date=dt.date(2026, 11, 1), members=700)
+    MemberSnapshotFactory(community=community, date=dt.date(2026, 11, 30), members=745)
+    response = login(regional).get("/exports/registry.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(book.active.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row and "Участников (последнее)" in row)
+    column = rows[header].index("Участников (последнее)")
+    by_name = {row[3]: row[column] for row in rows[header + 1:] if row and row[3]}
+    assert by_name[community.institution.short_name] == 745
+    assert by_name["Библиотека Бора"] is None  # nothing collected: empty, explained on top
+    assert any("пустая ячейка" in str(row[0]) for row in rows[:header] if row)

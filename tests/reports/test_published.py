@@ -121,3 +121,26 @@ def test_published_list_query_count(login, regional, grown, client, django_asser
     with django_assert_num_queries(2):
         body = client.get("/api/v1/published-rankings/").json()
     assert [v["number"] for v in body[0]["versions"]] == [2, 1]
+
+
+def test_the_methodology_and_its_notes_are_printed_once(regional, world, login):
+    """The notes (formula first) are stored with the version; a methodology that already quotes
+    them — as the publish form used to prefill it — does not print them a second time."""
+    from django.http import QueryDict
+
+    from reports.rankings.forms import parse_ranking_params
+    from reports.rankings.publishing import ranking_publish
+    from reports.rankings.results import ranking_notes
+
+    params = parse_ranking_params(
+        QueryDict("metric=growth&date_from=2026-01-01&date_to=2026-01-31"), user=regional)
+    notes = ranking_notes(params)
+    version = ranking_publish(user=regional, params=params, title="Рейтинг прироста",
+                              slug="once", methodology=f"{notes[0]}. " + " ".join(notes))
+    text = login(regional).get(f"/rankings/p/once/v{version.number}/").content.decode()
+    assert all(text.count(note) == 1 for note in notes[1:])
+    page = login(regional).get("/rankings/?metric=growth&date_from=2026-01-01"
+                               "&date_to=2026-01-31").content.decode()
+    form = page[page.index('name="methodology"'):]
+    prefilled = form[:form.index("</textarea>")]
+    assert notes[0] in prefilled and not any(n in prefilled for n in notes[1:])

@@ -63,3 +63,33 @@ def test_the_demo_history_is_plausible_and_idempotent(world):
         figures = list(MemberSnapshot.objects.filter(community=community)
                        .order_by("date").values_list("members", flat=True))
         assert all(abs(b - a) <= max(50, a * 0.05) for a, b in itertools.pairwise(figures))
+
+
+def test_the_chart_picker_finds_a_subject_by_name_in_any_case(world, regional, login):
+    """People pick by name with completion, not by an internal number."""
+    client = login(regional)
+    page = client.get("/charts/audience/", {"level": "institution",
+                                            "name": "дом культуры алексеевки"})
+    assert page.status_code == 200
+    assert page.context["subject"] == world["a"].institution
+    text = page.content.decode()
+    assert 'list="names-institution"' in text
+    assert '<option value="Библиотека Бора (Борский муниципальный район)">' in text
+
+
+def test_an_ambiguous_or_unknown_name_is_explained(world, regional, login):
+    client = login(regional)
+    unknown = client.get("/charts/audience/", {"level": "territory", "name": "Марс"})
+    assert unknown.status_code == 400
+    assert "не найдено среди доступных вам" in unknown.content.decode()
+    several = client.get("/charts/audience/", {"level": "territory", "name": "район"})
+    assert several.status_code == 400
+    assert "подходят несколько" in several.content.decode()
+
+
+def test_the_picker_offers_only_what_the_user_may_see(world, municipal_a, login):
+    text = login(municipal_a).get("/charts/audience/").content.decode()
+    assert "Дом культуры Алексеевки" in text and "Библиотека Бора" not in text
+    refused = login(municipal_a).get("/charts/audience/", {"level": "institution",
+                                                           "name": "Библиотека Бора"})
+    assert refused.status_code == 400

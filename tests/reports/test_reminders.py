@@ -6,8 +6,10 @@ Nobody gets the same reminder twice a day.
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from institutions.models import Institution
 from reports.models import ReminderKind, ReminderLog, ReportState
 from reports.tasks import send_report_reminders
 from reports.workflow.reminders import (
@@ -36,6 +38,7 @@ def people(world, institution_a, regional_institution, editor_a, municipal_a):
     report_in(neighbour, MARCH, ReportState.SUBMITTED)
     CommunityFactory(institution=regional_institution)
     report_in(regional_institution, MARCH, ReportState.SUBMITTED)  # not the municipality's
+    Institution.objects.update(created_at=timezone.make_aware(dt.datetime(2025, 12, 1, 12)))
     return {"editor": editor_a, "municipal": municipal_a}
 
 
@@ -91,6 +94,28 @@ def test_a_returned_report_is_overdue_again(people, institution_a, mailoutbox):
     reminders_send(today=APRIL_10)
     body = next(m.body for m in mailoutbox if m.to == ["editor@example.org"])
     assert "март 2026 (возвращён на доработку)" in body
+
+
+def test_the_overdue_reminder_repeats_the_return_reason(people, institution_a, municipal_a,
+                                                       mailoutbox):
+    from reports.models import ReportAction, ReportComment
+
+    report = report_in(institution_a, MARCH, ReportState.RETURNED)
+    ReportComment.objects.create(report=report, action=ReportAction.RETURN,
+                                 from_state=ReportState.SUBMITTED,
+                                 to_state=ReportState.RETURNED,
+                                 text="Охват не сходится со статистикой VK.", author=municipal_a)
+    reminders_send(today=APRIL_10)
+    body = next(m.body for m in mailoutbox if m.to == ["editor@example.org"])
+    assert "Причина возврата: Охват не сходится со статистикой VK." in body
+
+
+def test_months_before_the_institution_joined_are_not_overdue(people, institution_a,
+                                                              mailoutbox):
+    Institution.objects.filter(pk=institution_a.pk).update(
+        created_at=timezone.make_aware(dt.datetime(2026, 4, 2, 12)))  # joined in April
+    reminders_send(today=APRIL_10)
+    assert "editor@example.org" not in {m.to[0] for m in mailoutbox}
 
 
 def test_people_without_an_address_are_counted_not_mailed(people, mailoutbox):

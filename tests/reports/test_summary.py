@@ -6,7 +6,9 @@ import random
 
 import openpyxl
 import pytest
+from django.utils import timezone
 
+from institutions.models import Institution
 from metrics.models import MemberSnapshot, MetricValue
 from reports.models import Report, ReportState
 from reports.summaries.selectors import FIGURES, territory_summary
@@ -41,6 +43,8 @@ def territory_data(world, territory_a):
                                       members=100 + community.pk % 7)
     MetricValue.objects.create(community=world["b"], month=MONTHS[0], indicator="visits",
                                value=99999)  # another territory: must not count
+    # In the registry long before the period, so every month of it is due.
+    Institution.objects.update(created_at=timezone.make_aware(dt.datetime(2025, 6, 1, 12)))
     states = [ReportState.APPROVED, ReportState.SUBMITTED, ReportState.DRAFT]
     for month, state in zip(MONTHS, states, strict=True):
         Report.objects.create(institution=world["a"].institution, month=month, state=state)
@@ -92,6 +96,18 @@ def test_completeness_counts_sent_reports_of_the_period(regional, territory_a, t
     assert sent["Библиотека без сообществ"] == (0, 3)
     assert (summary.reports_sent, summary.reports_expected) == (3, 4 * 3)
     assert summary.completeness_pct == 25.0
+
+
+def test_completeness_expects_months_only_from_joining_and_after_the_deadline(
+        regional, territory_a, territory_data):
+    museum = Institution.objects.get(short_name="Музей Алексеевки")
+    Institution.objects.filter(pk=museum.pk).update(
+        created_at=timezone.make_aware(dt.datetime(2026, 2, 20, 12)))  # joined in February
+    summary = territory_summary(user=regional, territory=territory_a,
+                                date_from=MONTHS[0], date_to=dt.date(2026, 3, 31))
+    months = {i.name: i.months for i in summary.institutions}
+    assert months["Музей Алексеевки"] == 2  # February and March, not January
+    assert summary.reports_expected == 3 + 3 + 3 + 2
 
 
 def test_the_summary_page_and_its_query_count(login, regional, territory_a, territory_data,
