@@ -30,6 +30,7 @@ from institutions.models import (
     profile_of,
 )
 from portal.errors import PortalError, ValidationFailed
+from reports.counting import pending_line, states_text
 from reports.exports.rankings import ranking_csv, ranking_sheets
 from reports.exports.xlsx import XLSX_CONTENT_TYPE, workbook_file
 from reports.models import PublishedRanking, PublishedRankingVersion
@@ -46,6 +47,7 @@ from reports.rankings.audience import audience_series, sample_series
 from reports.rankings.forms import RankingForm, params_query
 from reports.rankings.picker import picker_choices, picker_resolve
 from reports.rankings.publishing import describe_params, ranking_publish, version_params
+from reports.rankings.results import ranking_pending
 
 PAGE_SIZE = 100
 CHART_BARS = 30
@@ -70,6 +72,7 @@ def _display_form(request: HttpRequest, params: RankingParams) -> RankingForm:
     data = request.GET.copy()
     data["date_from"], data["date_to"] = params.date_from.isoformat(), params.date_to.isoformat()
     data.setdefault("metric", params.metric)
+    data.setdefault("states", params.counting)
     form = RankingForm(data, user=request.user)
     form.is_valid()
     return form
@@ -109,8 +112,9 @@ def _check_format(fmt: str) -> None:
         raise Http404("Выгрузка бывает в форматах xlsx и csv.")
 
 
-def _title_lines(params: RankingParams, heading: str) -> list[str]:
-    return [heading, *describe_params(params),
+def _title_lines(params: RankingParams, heading: str, user) -> list[str]:
+    pending = ranking_pending(communities=Community.objects.visible_to(user), params=params)
+    return [heading, *describe_params(params), pending_line(params.counting, pending),
             f"Сформировано: {timezone.localtime():%d.%m.%Y %H:%M}"]
 
 
@@ -132,7 +136,7 @@ def ranking_export(request: HttpRequest, fmt: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     sheets = ranking_sheets(metric=params.metric, rows=stream, missing=stream.missing,
-                            title_lines=_title_lines(params, "Рейтинг сообществ"),
+                            title_lines=_title_lines(params, "Рейтинг сообществ", request.user),
                             notes=ranking_notes(params))
     return FileResponse(workbook_file(sheets), as_attachment=True, filename=f"{name}.xlsx",
                         content_type=XLSX_CONTENT_TYPE)
@@ -252,6 +256,7 @@ def published_version(request: HttpRequest, slug: str, number: int) -> HttpRespo
     rows = _thaw(version.rows)
     return render(request, "reports/published_version.html", {
         "version": version, "rows": rows, "missing": version.missing, "numbers": numbers,
+        "counted_states": states_text(version.counted_states),
         "params": version_params(version), "description": version.params.get("description", []),
         # Older versions carried the notes inside the methodology too: print each once.
         "notes": [n for n in version.notes if n.strip() not in version.methodology],
