@@ -24,7 +24,7 @@ from metrics.collect.selectors import can_see_runs, run_items, run_progress, run
 from metrics.forms import CollectNowForm, TokenForm
 from metrics.models import Anomaly, CollectionRun
 from metrics.tokens import can_manage_tokens, token_delete, token_register, tokens_visible_to
-from portal.errors import NotAllowed, PortalError, ServiceUnavailable
+from portal.errors import PortalError, ServiceUnavailable
 
 
 def _require(allowed: bool) -> None:
@@ -164,14 +164,13 @@ def anomalies(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def anomaly_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(is_regional_methodologist(request.user))
     decision = request.POST.get("decision")
     if decision not in ("accept", "reject"):
         messages.error(request, "Не выбрано решение: принять или отклонить.")
         return redirect("metrics:anomalies")
     try:
         anomaly = anomaly_decide(anomaly_id=pk, user=request.user, accept=decision == "accept")
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from exc
     except PortalError as exc:
         messages.error(request, exc.message)
     else:
