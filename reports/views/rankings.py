@@ -305,13 +305,15 @@ def _audience_scope(user, level: str, pk: str | None) -> tuple[Any, Any]:
     if level == "community":
         community = get_object_or_404(communities, pk=key)
         return communities.filter(pk=community.pk), community
+    # Which were active on each day is the series' business (as they were then).
+    in_service = communities.filter(institution__is_active=True)
     if level == "institution":
         institution = get_object_or_404(Institution.objects.visible_to(user), pk=key)
-        return communities.active().filter(institution=institution), institution
+        return in_service.filter(institution=institution), institution
     if level == "territory":
         territory = get_object_or_404(Territory.objects.visible_to(user), pk=key)
-        return communities.active().filter(institution__territory=territory), territory
-    return communities.active(), "Все доступные сообщества"
+        return in_service.filter(institution__territory=territory), territory
+    return in_service, "Все доступные сообщества"
 
 
 def _date_param(request: HttpRequest, name: str, default: dt.date) -> dt.date:
@@ -360,7 +362,8 @@ def audience_chart(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/charts_audience.html",
                       {**picker, "error": error.message}, status=400)
     points = sample_series(audience_series(communities=subject_communities,
-                                           date_from=date_from, date_to=date_to))
+                                           date_from=date_from, date_to=date_to,
+                                           as_they_were=level != "community"))
     return render(request, "reports/charts_audience.html", {
         **picker, "subject": subject, "points": points,
         "name": picker["name"] or (str(subject) if level != "region" else ""),
