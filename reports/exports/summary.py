@@ -28,8 +28,8 @@ COLUMNS = [
     *[Column(FIGURE_LABELS[key], INT, 16) for key in FIGURES],
     Column(f"{HISTORY_MEMBERS_LABEL} на начало периода", INT, 15),
     Column(f"{HISTORY_MEMBERS_LABEL} на конец периода", INT, 15),
-    Column("Прирост по ежедневному сбору, чел.", INT, 14), Column("Отчёты сданы, мес.", INT, 11),
-    Column("Полнота сдачи, %", FLOAT, 11, 1),
+    Column("Прирост по ежедневному сбору, чел.", INT, 14), Column("Отчёты учреждения сданы, мес.", INT, 12),
+    Column("Полнота сдачи учреждения, %", FLOAT, 12, 1),
 ]
 
 
@@ -45,7 +45,8 @@ def _rows(summary: TerritorySummary) -> Iterator[tuple[Any, ...]]:
                    *[_or_reason(value, reason) for value, reason in c.cells],
                    _or_reason(c.members_start, c.reason("members_history")),
                    _or_reason(c.members_end, c.reason("members_history")),
-                   _or_reason(c.growth, c.reason("growth")), "", "")
+                   _or_reason(c.growth, c.reason("growth")), inst.reports_sent,
+                   inst.completeness_pct)
 
 
 def _totals(summary: TerritorySummary) -> list[tuple[Any, ...]]:
