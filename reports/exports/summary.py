@@ -28,7 +28,8 @@ COLUMNS = [
     *[Column(FIGURE_LABELS[key], INT, 16) for key in FIGURES],
     Column(f"{HISTORY_MEMBERS_LABEL} на начало периода", INT, 15),
     Column(f"{HISTORY_MEMBERS_LABEL} на конец периода", INT, 15),
-    Column("Прирост по ежедневному сбору, чел.", INT, 14), Column("Отчёты учреждения сданы, мес.", INT, 12),
+    Column("Прирост по ежедневному сбору, чел.", INT, 14),
+    Column("Отчёты учреждения сданы, мес.", INT, 12),
     Column("Полнота сдачи учреждения, %", FLOAT, 12, 1),
 ]
 
