@@ -110,3 +110,24 @@ def test_the_chart_drops_a_community_on_the_day_it_was_deleted(institution_a):
     points = audience_series(communities=Community.objects.all(), date_from=days[1],
                              date_to=days[-1])
     assert [p.members for p in points] == [800] * 4 + [500] * 5
+
+
+def test_a_rename_by_hand_in_the_admin_is_dated_too(rf, admin_user, community_a):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+
+    from institutions.admin import CommunityAdmin
+
+    old = community_a.title
+    community_a.title = "Новое имя от методиста"
+    request = rf.post("/")
+    request.user = admin_user
+    CommunityAdmin(Community, admin.site).save_model(
+        request, community_a, SimpleNamespace(changed_data=["title"]), True)
+    rows = list(CommunityHistory.objects.filter(community=community_a)
+                .values_list("valid_from", "title"))
+    assert rows == [(dt.date(1900, 1, 1), old),
+                    (timezone.localdate(), "Новое имя от методиста")]
+    july = Community.objects.filter(pk=community_a.pk).as_of(JULY).get()
+    assert july.title_then == old
