@@ -25,7 +25,12 @@ COUNTING_CHOICES = [
     (ACCEPTED, "принятые муниципалитетом и утверждённые отчёты"),
     (ALL, "все значения, включая черновики и возвращённые"),
 ]
-COUNTING_LABELS = dict(COUNTING_CHOICES)
+# What the pages and files say was counted.
+COUNTING_LINES = {
+    APPROVED: "Учтены значения Таблицы 1 только из утверждённых отчётов.",
+    ACCEPTED: "Учтены значения Таблицы 1 из принятых муниципалитетом и утверждённых отчётов.",
+    ALL: "Учтены все значения Таблицы 1, включая черновики и возвращённые отчёты.",
+}
 COUNTED_STATES: dict[str, list[str]] = {
     APPROVED: [ReportState.APPROVED],
     ACCEPTED: [ReportState.ACCEPTED, ReportState.APPROVED],
@@ -81,7 +86,7 @@ def pending_values(*, communities: QuerySet[Community], first_month: dt.date,
 
 def counting_line(choice: str, pending: int | None = None) -> str:
     """What a page, file or answer counted, in words a methodologist reads."""
-    line = f"Учтены значения Таблицы 1: {COUNTING_LABELS[choice]}."
+    line = COUNTING_LINES[choice]
     if pending is None:
         return line
     return f"{line} {pending_line(choice, pending)}"

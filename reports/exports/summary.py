@@ -59,7 +59,9 @@ def _totals(summary: TerritorySummary) -> list[tuple[Any, ...]]:
                          len(inst.communities)) % {"n": len(inst.communities)}
         rows.append((inst.name, label, "", "",
                      *[_or_reason(value, reason) for value, reason in inst.total_cells],
-                     "", "", _or_reason(inst.growth, NO_DATA), inst.reports_sent,
+                     _or_reason(inst.members_start, NO_DATA),
+                     _or_reason(inst.members_end, NO_DATA),
+                     _or_reason(inst.growth, NO_DATA), inst.reports_sent,
                      inst.completeness_pct))
     rows.append(("ВСЕГО по территории", communities_text(summary.communities_count), "", "",
                  *[_or_reason(value, reason) for value, reason in summary.total_cells],

@@ -65,7 +65,6 @@ NOT_SENT = "не сдан"
 NOT_APPROVED = "не утверждён"
 NO_DATA = "нет данных"
 CREATED_LATER = "сообщество создано позже"
-NOT_ACTIVE = "сообщество не действовало"
 
 
 @dataclass
@@ -144,6 +143,16 @@ class SummaryInstitution:
     @property
     def completeness_pct(self) -> float:
         return round(100 * self.reports_sent / self.months, 1) if self.months else 0.0
+
+    @property
+    def members_start(self) -> int | None:
+        values = [c.members_start for c in self.communities if c.members_start is not None]
+        return sum(values) if values else None
+
+    @property
+    def members_end(self) -> int | None:
+        values = [c.members_end for c in self.communities if c.members_end is not None]
+        return sum(values) if values else None
 
     @property
     def empty_reason(self) -> str:
@@ -288,7 +297,7 @@ def _why_missing(inst: SummaryInstitution, first_seen: dt.date | None, state: st
     if first_seen is not None and first_seen > date_to:
         return CREATED_LATER
     if state != CommunityState.ACTIVE:
-        return NOT_ACTIVE
+        return f"сообщество {CommunityState(state).label.lower()}"
     if not inst.reports_in_period:
         return NOT_SENT
     if not inst.reports_counted:

@@ -66,7 +66,7 @@ def test_a_ranking_says_what_it_counted_and_what_awaits_approval(reviewed):
     ranking = ranking_compute(communities=Community.objects.all(),
                               params=RankingParams(metric="t1_visits", **PERIOD))
     assert ranking.pending == 3
-    assert "только утверждённые отчёты" in ranking.counting_text
+    assert "только из утверждённых отчётов" in ranking.counting_text
     assert "Ждут утверждения: 3 значения за период (в расчёт не вошли)" in ranking.counting_text
 
 
@@ -84,7 +84,7 @@ def test_returned_and_draft_values_change_no_summary_or_its_file(regional, terri
     header = next(r for r in rows if r[0] == "Учреждение")
     total_row = next(r for r in rows if r[0] == "ВСЕГО по территории")
     assert total_row[header.index("Посещения")] == 100
-    assert any("только утверждённые отчёты" in str(r[0]) for r in rows[:6])
+    assert any("только из утверждённых отчётов" in str(r[0]) for r in rows[:6])
     visits = header.index("Посещения")
     cells = {r[0]: r[visits] for r in rows if str(r[0]).startswith("Учреждение ")
              and not str(r[1]).startswith("Итого")}
@@ -97,7 +97,7 @@ def test_returned_and_draft_values_change_no_summary_or_its_file(regional, terri
 def test_the_pages_and_the_api_take_the_choice(login, api_as, regional, territory_a, reviewed):
     query = f"territory={territory_a.pk}&period=month&year=2026&number=5"
     page = login(regional).get(f"/summaries/?{query}").content.decode()
-    assert "только утверждённые отчёты" in page and "Ждут утверждения: 3 значения" in page
+    assert "только из утверждённых отчётов" in page and "Ждут утверждения: 3 значения" in page
     body = api_as(regional).get(f"/api/v1/summaries/?{query}&states=all").json()
     assert body["totals"]["visits"] == 1000
     assert body["counting"]["choice"] == "all" and body["counting"]["pending"] == 3
@@ -117,7 +117,7 @@ def test_a_published_ranking_freezes_the_states_it_counted(regional, reviewed):
     version = PublishedRankingVersion.objects.get(pk=version.pk)
     assert version.counted_states == ["approved"] and version.pending == 3
     assert [r["value"] for r in version.rows] == [100]
-    assert any("только утверждённые отчёты" in line for line in version.params["description"])
+    assert any("только из утверждённых отчётов" in line for line in version.params["description"])
     wider = ranking_publish(
         user=regional, params=RankingParams(metric="t1_visits", counting="all", **PERIOD),
         title="Посещения за май", slug="visits-may", methodology="Сумма посещений.")
