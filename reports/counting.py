@@ -98,7 +98,8 @@ def pending_line(choice: str, pending: int) -> str:
         return "Неутверждённых значений за период нет."
     counted = "в расчёт не вошли" if choice == APPROVED else "учтены, но ещё могут измениться"
     text = ngettext("Ждут утверждения: %(n)s значение за период",
-                    "Ждут утверждения: %(n)s значений за период", pending) % {"n": pending}
+                    "Ждут утверждения: %(n)s значений за период", pending) % {
+        "n": f"{pending:,}".replace(",", "\u00a0")}
     return f"{text} ({counted})."
 
 

@@ -22,7 +22,7 @@ from institutions.choices import CommunityState
 from institutions.models import Community
 from metrics.choices import Indicator
 from metrics.models import MemberSnapshot
-from reports.counting import counting_line, pending_values
+from reports.counting import counting_line, pending_line, pending_values
 from reports.rankings.definitions import (
     DATE_SUBSTITUTION_NOTE,
     ER_METRICS,
@@ -255,6 +255,10 @@ class Ranking:
         return self.params.spec
 
     @property
+    def pending_text(self) -> str:
+        return pending_line(self.params.counting, self.pending)
+
+    @property
     def counting_text(self) -> str:
         """Which reports' values were counted and how many of the period await approval."""
         return counting_line(self.params.counting, self.pending)
@@ -276,7 +280,7 @@ class Ranking:
 def ranking_notes(params: RankingParams) -> list[str]:
     """The formula, the ranking method and the rules a reader needs next to the figures."""
     spec = params.spec
-    notes = [spec.formula, RANKING_METHOD_NOTE, LEAGUES_NOTE, counting_line(params.counting)]
+    notes = [spec.formula, RANKING_METHOD_NOTE, LEAGUES_NOTE]
     if spec.code in ER_METRICS or spec.code == "interactions":
         notes.insert(1, INTERACTIONS_NOTE)
     if spec.source == SNAPSHOTS or params.flagship_only or params.league:
