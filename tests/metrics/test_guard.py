@@ -113,3 +113,22 @@ def test_an_unlike_name_is_proposed_not_applied(emulator, vk_token):
     assert anomaly.title == emu_data.display_name(SEED, "vk", community.network_id)
     assert MemberSnapshot.objects.filter(community=community,
                                          date=timezone.localdate()).exists()
+
+
+def test_an_id_answering_with_another_community_is_held_whole(emulator, vk_token):
+    [community] = make_communities(vk_ids("active", 1, start=11000), title="СОУНБ",
+                                   screen_name="sounb_samara")
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    MemberSnapshot.objects.create(community=community, date=yesterday, members=emu_data.members_on(
+        SEED, "vk", community.network_id, dt.datetime.now(dt.UTC).date()))
+
+    collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)
+
+    anomaly = Anomaly.objects.get()
+    assert anomaly.kind == AnomalyKind.IDENTITY
+    assert (anomaly.previous_screen_name, anomaly.screen_name) == (
+        "sounb_samara", f"club{community.network_id}")
+    community.refresh_from_db()
+    assert (community.title, community.screen_name) == ("СОУНБ", "sounb_samara")
+    assert not MemberSnapshot.objects.filter(community=community,
+                                             date=timezone.localdate()).exists()
