@@ -103,12 +103,23 @@ def pending_line(choice: str, pending: int) -> str:
     return f"{text} ({counted})."
 
 
+STATE_PLURALS = {
+    ReportState.DRAFT: "черновики", ReportState.SUBMITTED: "отправленные",
+    ReportState.ACCEPTED: "принятые муниципалитетом", ReportState.APPROVED: "утверждённые",
+    ReportState.RETURNED: "возвращённые на доработку",
+}
+
+
 def states_text(states: list[str]) -> str:
-    """Frozen report states in words («утверждён, принят муниципалитетом»)."""
+    """Frozen report states in words («принятые муниципалитетом, утверждённые»)."""
     if not states:
         return "не записано (опубликовано до учёта состояний)"
-    labels = dict(ReportState.choices)
-    return ", ".join(str(labels.get(s, s)) for s in states)
+    return ", ".join(STATE_PLURALS.get(s, s) for s in states)
+
+
+def choice_of(states: list[str]) -> str | None:
+    """The choice that counts exactly these states (None for a list no choice makes)."""
+    return next((c for c, s in COUNTED_STATES.items() if sorted(s) == sorted(states)), None)
 
 
 def counting_json(choice: str, pending: int) -> dict[str, object]:

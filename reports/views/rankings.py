@@ -30,7 +30,7 @@ from institutions.models import (
     profile_of,
 )
 from portal.errors import PortalError, ValidationFailed
-from reports.counting import pending_line, states_text
+from reports.counting import choice_of, pending_line, states_text
 from reports.exports.rankings import ranking_csv, ranking_sheets
 from reports.exports.xlsx import XLSX_CONTENT_TYPE, workbook_file
 from reports.models import PublishedRanking, PublishedRankingVersion
@@ -248,6 +248,14 @@ def _thaw(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _frozen_pending(version: PublishedRankingVersion) -> str:
+    choice = choice_of(version.counted_states)
+    if choice is None:
+        return ""
+    text = pending_line(choice, version.pending)
+    return f"На момент публикации: {text[0].lower()}{text[1:]}"
+
+
 @require_safe
 def published_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """One frozen version: names and figures as published; readable without login."""
@@ -257,6 +265,7 @@ def published_version(request: HttpRequest, slug: str, number: int) -> HttpRespo
     return render(request, "reports/published_version.html", {
         "version": version, "rows": rows, "missing": version.missing, "numbers": numbers,
         "counted_states": states_text(version.counted_states),
+        "pending_text": _frozen_pending(version),
         "params": version_params(version), "description": version.params.get("description", []),
         # Older versions carried the notes inside the methodology too: print each once.
         "notes": [n for n in version.notes if n.strip() not in version.methodology],
