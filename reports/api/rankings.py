@@ -326,7 +326,7 @@ class PublishedRankingViewSet(viewsets.ViewSet):
 SUMMARY_PARAMETERS = [
     OpenApiParameter("territory", int, required=True, description="Код территории"),
     *[p for p in RANKING_PARAMETERS if p.name in ("period", "date_from", "date_to", "year",
-                                                   "number")],
+                                                   "number", "states")],
     OpenApiParameter("format", str, enum=["json", "xlsx"], description="Формат ответа"),
 ]
 

@@ -123,7 +123,7 @@ def test_the_schema_documents_the_ranking_parameters(client, db):
     schema = client.get("/api/v1/schema/?format=json").json()
     names = {p["name"] for p in schema["paths"]["/api/v1/rankings/"]["get"]["parameters"]}
     assert {"metric", "date_from", "date_to", "territory", "flagship", "league", "top",
-            "format"} <= names
+            "format", "states"} <= names
 
 
 def test_the_summary_endpoint(api_as, api_client_user, municipal_a, world, territory_a,
