@@ -17,9 +17,12 @@ from reports.summaries.selectors import (
     HISTORY_MEMBERS_LABEL,
     METHOD_NOTES,
     NO_DATA,
+    SummaryInstitution,
     TerritorySummary,
     communities_text,
 )
+
+NOT_DUE = "срок не наступил"
 
 NETWORK_LABELS = dict(Network.choices)
 COLUMNS = [
@@ -38,6 +41,13 @@ def _or_reason(value: Any, reason: str) -> Any:
     return value if value is not None else reason
 
 
+def _completeness(inst: SummaryInstitution) -> tuple[Any, Any]:
+    """Reports sent and the share of the months due; a period not yet due says so."""
+    if not inst.months:
+        return NOT_DUE, NOT_DUE
+    return inst.reports_sent, inst.completeness_pct
+
+
 def _rows(summary: TerritorySummary) -> Iterator[tuple[Any, ...]]:
     """One row per community: the data rows the autofilter covers."""
     for inst in summary.institutions:
@@ -46,8 +56,7 @@ def _rows(summary: TerritorySummary) -> Iterator[tuple[Any, ...]]:
                    *[_or_reason(value, reason) for value, reason in c.cells],
                    _or_reason(c.members_start, c.reason("members_history")),
                    _or_reason(c.members_end, c.reason("members_history")),
-                   _or_reason(c.growth, c.reason("growth")), inst.reports_sent,
-                   inst.completeness_pct)
+                   _or_reason(c.growth, c.reason("growth")), *_completeness(inst))
 
 
 def _totals(summary: TerritorySummary) -> list[tuple[Any, ...]]:
@@ -61,12 +70,12 @@ def _totals(summary: TerritorySummary) -> list[tuple[Any, ...]]:
                      *[_or_reason(value, reason) for value, reason in inst.total_cells],
                      _or_reason(inst.members_start, NO_DATA),
                      _or_reason(inst.members_end, NO_DATA),
-                     _or_reason(inst.growth, NO_DATA), inst.reports_sent,
-                     inst.completeness_pct))
+                     _or_reason(inst.growth, NO_DATA), *_completeness(inst)))
     rows.append(("ВСЕГО по территории", communities_text(summary.communities_count), "", "",
                  *[_or_reason(value, reason) for value, reason in summary.total_cells],
-                 "", "", _or_reason(summary.totals["growth"], NO_DATA), summary.reports_sent,
-                 summary.completeness_pct))
+                 "", "", _or_reason(summary.totals["growth"], NO_DATA),
+                 *((summary.reports_sent, summary.completeness_pct)
+                   if summary.reports_expected else (NOT_DUE, NOT_DUE))))
     rows.append(("В среднем на сообщество", "", "", "",
                  *[_or_reason(value, reason) for value, reason in summary.average_cells],
                  "", "", _or_reason(summary.averages["growth"], NO_DATA), "", ""))
@@ -78,6 +87,13 @@ def _decimal(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
+def _completeness_line(summary: TerritorySummary) -> str:
+    if not summary.reports_expected:
+        return "Полнота сдачи отчётов: срок сдачи за эти месяцы ещё не наступил"
+    return (f"Полнота сдачи отчётов: {summary.reports_sent} из {summary.reports_expected} "
+            f"({_decimal(summary.completeness_pct)} %)")
+
+
 def summary_sheet(summary: TerritorySummary) -> Sheet:
     """One territory's consolidated report as a formatted sheet."""
     period = (month_label(summary.months[0]) if len(summary.months) == 1 else
@@ -86,8 +102,7 @@ def summary_sheet(summary: TerritorySummary) -> Sheet:
         name=summary.territory_name[:31],
         columns=COLUMNS, rows=_rows(summary), totals=_totals(summary),
         title_lines=[f"Сводный отчёт: {summary.territory_name}", f"Период: {period}",
-                     f"Полнота сдачи отчётов: {summary.reports_sent} из "
-                     f"{summary.reports_expected} ({_decimal(summary.completeness_pct)} %)",
+                     _completeness_line(summary),
                      summary.counting_text],
         notes=METHOD_NOTES,
     )

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('institutions', '0003_community_history'),
-        ('metrics', '0004_value_counts_and_list_index'),
+        ('metrics', '0005_collectionrun_plan'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

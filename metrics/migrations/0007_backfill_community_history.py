@@ -30,7 +30,7 @@ def date_known_deletions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("metrics", "0005_anomalies"),
+        ("metrics", "0006_anomalies"),
         ("institutions", "0003_community_history"),
     ]
 
