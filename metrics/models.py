@@ -351,3 +351,10 @@ class Anomaly(models.Model):
         if self.members is None or self.previous_members is None:
             return None
         return self.members - self.previous_members
+
+    @property
+    def jump_pct(self) -> float | None:
+        """The jump as a share of the previous figure, in percent (None from zero)."""
+        if self.jump is None or not self.previous_members:
+            return None
+        return 100 * self.jump / self.previous_members

@@ -70,6 +70,7 @@ def test_an_injected_jump_is_held_listed_left_out_and_counted_once_accepted(
     page = client.get("/collection/anomalies/").content.decode()
     assert f'id="anomaly-{anomaly.pk}"' in page and "Скачок числа участников" in page
     assert f"{real - 7:,}".replace(",", "\xa0") in page  # the jump, as evidence
+    assert f"+{round(100 * (real - 7) / 7):,} %".replace(",", "\xa0") in page
 
     collection_run_start(kind=RunKind.MEMBERS, network=Network.VK)  # the same day again
     assert Anomaly.objects.count() == 1
