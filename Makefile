@@ -11,7 +11,7 @@ EMULATOR_PORT ?= 8765
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint bench fuzz browser venv lock clean
+.PHONY: run test lint bench fuzz browser venv lock clean messages
 
 $(STAMP): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+## Recompile the Russian catalogue (plural forms) after editing locale/ru/LC_MESSAGES/django.po;
+## the compiled .mo is committed, so a fresh clone needs no gettext tools.
+messages:
+	@msgfmt --check -o locale/ru/LC_MESSAGES/django.mo locale/ru/LC_MESSAGES/django.po
 
 lint: venv
 	@$(VENV)/bin/ruff check .

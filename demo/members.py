@@ -1,7 +1,7 @@
 """Demo numbers for rankings and charts: a year of daily members and monthly engagement.
 
-Each community's history is a random walk seeded by its network id and anchored to a fixed
-date, so every run produces the same figure for the same day. Rows go in with one
+Each community's daily members are the emulator's (``demo.network``), so every run produces the
+same figure for the same day and a collection continues the curve. Rows go in with one
 ``INSERT ... ON CONFLICT DO NOTHING`` per batch: a second run adds only days that are new since
 the first (idempotent), and a region of ~1,200 communities takes seconds on SQLite. Model
 instances are not built: at 400,000 rows the ORM's per-object work would dominate.
@@ -17,8 +17,9 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from demo.network import deleted_on, members_on, missed, network_today
 from institutions.choices import CommunityState
-from institutions.models import Community
+from institutions.models import SINCE_ALWAYS, Community, CommunityHistory
 from metrics.choices import Indicator, ValueSource
 from metrics.models import MemberSnapshot, MetricValue
 from portal.lib.months import add_months, month_start
@@ -27,24 +28,16 @@ DAYS = 365
 BATCH = 5000
 
 
-def _anchor(end: dt.date) -> dt.date:
-    """Where every walk starts: fixed for a year, so reruns on later days stay consistent."""
-    return dt.date(end.year - 1, 1, 1)
-
-
-def _walk(seed: int, anchor: dt.date, end: dt.date, state: str) -> Iterator[tuple[dt.date, int]]:
-    """Daily members with a personal trend, noise, missed collections and a stop if closed."""
-    rng = random.Random(seed)
-    value = float(int(min(rng.lognormvariate(6.0, 1.3), 60_000)) + 20)
-    trend, noise = rng.gauss(0.0009, 0.0012), rng.uniform(0.001, 0.004)
-    gap = anchor + dt.timedelta(days=rng.randrange(0, 730)) if rng.random() < 0.1 else None
-    stop = anchor + dt.timedelta(days=rng.randrange(400, 700)) if state != "active" else None
-    day, one = anchor, dt.timedelta(days=1)
-    while day <= end and (stop is None or day <= stop):
-        value = max(0.0, value * (1 + trend) + rng.gauss(0, max(1.0, value * noise)))
-        missed = rng.random() < 0.02 or (gap is not None and gap <= day < gap + 12 * one)
-        if not missed:
-            yield day, int(value)
+def _walk(network: str, gid: int, first: dt.date, end: dt.date,
+          state: str) -> Iterator[tuple[dt.date, int]]:
+    """The emulator's members of the community day by day, a few days missed; a community the
+    emulator answers as deleted stops on the day it was deleted."""
+    if state == CommunityState.DELETED:
+        end = min(end, deleted_on(network, gid, end))
+    day, one = first, dt.timedelta(days=1)
+    while day <= end:
+        if not missed(network, gid, day) or day == end:
+            yield day, members_on(network, gid, day)
         day += one
 
 
@@ -71,14 +64,28 @@ def _insert_ignore(model: type[models.Model], columns: Sequence[str],
             cursor.executemany(sql, batch)
 
 
-def _snapshot_rows(communities: list[tuple[int, int, str]], end: dt.date,
-                   now: Any) -> Iterator[tuple]:
-    first, anchor = end - dt.timedelta(days=DAYS - 1), _anchor(end)
+def _snapshot_rows(communities: list[tuple[int, int, str]], networks: dict[int, str],
+                   end: dt.date, now: Any) -> Iterator[tuple]:
+    first = end - dt.timedelta(days=DAYS - 1)
     adapt = connection.ops.adapt_datefield_value
-    for pk, seed, state in communities:
-        for day, members in _walk(seed, anchor, end, state):
-            if day >= first:
-                yield pk, adapt(day), members, now
+    for pk, gid, state in communities:
+        for day, members in _walk(networks[pk], gid, first, end, state):
+            yield pk, adapt(day), members, now
+
+
+def _deletions(communities: list[tuple[int, int, str]], networks: dict[int, str],
+               end: dt.date) -> None:
+    """Deleted demo communities were active until their day: their history says so."""
+    gone = [(pk, deleted_on(networks[pk], gid, end)) for pk, gid, state in communities
+            if state == CommunityState.DELETED]
+    titles = dict(Community.objects.filter(pk__in=[pk for pk, _ in gone])
+                  .values_list("pk", "title"))
+    CommunityHistory.objects.bulk_create(
+        [CommunityHistory(community_id=pk, valid_from=SINCE_ALWAYS, state=CommunityState.ACTIVE,
+                          title=titles[pk]) for pk, _ in gone]
+        + [CommunityHistory(community_id=pk, valid_from=day + dt.timedelta(days=1),
+                            state=CommunityState.DELETED, title=titles[pk]) for pk, day in gone],
+        ignore_conflicts=True)
 
 
 def _engagement_rows(communities: list[tuple[int, int, str]], networks: dict[int, str],
@@ -105,8 +112,11 @@ def _engagement_rows(communities: list[tuple[int, int, str]], networks: dict[int
 
 @transaction.atomic
 def seed_member_history(*, end: dt.date | None = None) -> dict[str, int]:
-    """Daily members for about a year and monthly engagement; return how many rows were added."""
-    end = end or timezone.localdate() - dt.timedelta(days=1)
+    """Daily members for about a year and monthly engagement; return how many rows were added.
+
+    The history ends the day before the emulator's "today": its next figure is the emulator's.
+    """
+    end = end or network_today() - dt.timedelta(days=1)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = list(Community.objects.order_by("pk").values_list("pk", "network_id", "state",
                                                              "network"))
@@ -114,7 +124,8 @@ def seed_member_history(*, end: dt.date | None = None) -> dict[str, int]:
     networks = {pk: network for pk, _, _, network in rows}
     before = (MemberSnapshot.objects.count(), MetricValue.objects.count())
     _insert_ignore(MemberSnapshot, ["community_id", "date", "members", "collected_at"],
-                   _snapshot_rows(communities, end, now))
+                   _snapshot_rows(communities, networks, end, now))
+    _deletions(communities, networks, end)
     _insert_ignore(MetricValue, ["community_id", "month", "indicator", "value", "source",
                                  "api_value", "api_source", "api_collected_at", "updated_at"],
                    _engagement_rows(communities, networks, end, now))

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from demo.network import fitting_id, title_of
 from institutions.choices import (
     CommunityState,
     InstitutionType,
@@ -141,24 +142,24 @@ def _institutions(rng: random.Random, territories: list[Territory], total: int) 
 
 
 def _communities(rng: random.Random, institutions: list[Institution]) -> int:
-    rows, next_vk, next_ok = [], 100_000_000, 50_000_000_000_000
+    """Communities whose ids the emulator answers with a fitting name and the same state."""
+    rows, next_id = [], {Network.VK: 100_000_000, Network.OK: 50_000_000_000_000}
     for inst in institutions:
         roll = rng.random()
         networks = ([] if roll < 0.05 else [Network.VK] if roll < 0.5
                     else [Network.VK, Network.OK] if roll < 0.88 else [Network.VK, Network.VK])
         for network in networks:
-            if network == Network.VK:
-                next_vk += rng.randrange(1, 5000)
-                network_id, url = next_vk, f"https://vk.com/club{next_vk}"
-            else:
-                next_ok += rng.randrange(1, 50_000)
-                network_id, url = next_ok, f"https://ok.ru/group/{next_ok}"
             state = rng.choices(
                 [CommunityState.ACTIVE, CommunityState.CLOSED, CommunityState.DELETED],
                 [96, 3, 1])[0]
+            gid = fitting_id(network, next_id[network] + rng.randrange(1, 5000), inst.type,
+                             state)
+            next_id[network] = gid
+            url = (f"https://vk.com/club{gid}" if network == Network.VK
+                   else f"https://ok.ru/group/{gid}")
             rows.append(Community(
-                institution=inst, network=network, network_id=network_id, url=url,
-                title=inst.short_name, is_verified=rng.random() < 0.7, state=state,
+                institution=inst, network=network, network_id=gid, url=url,
+                title=title_of(network, gid), is_verified=rng.random() < 0.7, state=state,
             ))
     Community.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)

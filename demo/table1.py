@@ -15,11 +15,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from demo.network import members_on
 from institutions.choices import CommunityState
 from institutions.models import Community, Institution
 from metrics.choices import Indicator, ValueSource
 from metrics.models import MetricValue
-from portal.lib.months import add_months
+from portal.lib.months import add_months, month_end
 from reports.models import Report, ReportAction, ReportComment, ReportState
 
 MONTHS = 24
@@ -69,23 +70,27 @@ def _oddity(rng: random.Random, figures: dict[str, int], previous: dict[str, int
     return dict(previous)
 
 
+def _members(community: Community, month: dt.date) -> int:
+    """Members on the month's last day as the emulator (and the daily history) has them."""
+    return members_on(community.network, community.network_id or community.pk,
+                      month_end(month))
+
+
 def _community_values(community: Community, months: list[dt.date], now) -> list[tuple]:
-    """Rows for ``VALUE_COLUMNS``; months and ``now`` come already adapted for the database."""
+    """Rows for ``VALUE_COLUMNS``; ``now`` comes already adapted for the database."""
     rng = random.Random(community.network_id or community.pk)
-    members = int(min(rng.lognormvariate(6.0, 1.3), 60_000)) + 30
-    growth = rng.gauss(0.01, 0.015)
     from_api = community.network == "vk" and rng.random() < 0.35
     odd_month = months[-1] if rng.random() < 0.04 else None
     source = ValueSource.VK_API if from_api else ValueSource.MANUAL
     rows, previous = [], None
+    adapt = connection.ops.adapt_datefield_value
     for month in months:
-        members = max(10, int(members * (1 + growth + rng.gauss(0, 0.01))))
-        figures = _month_figures(rng, members)
+        figures = _month_figures(rng, _members(community, month))
         if month == odd_month and previous:
             figures = _oddity(rng, figures, previous)
         previous = figures
         confirmed = from_api and rng.random() < 0.7
-        rows += [(community.pk, month, str(indicator), value, str(source), now,
+        rows += [(community.pk, adapt(month), str(indicator), value, str(source), now,
                   value if from_api else None, str(source) if from_api else "",
                   now if from_api else None, confirmed)
                  for indicator, value in figures.items()]
@@ -195,10 +200,9 @@ def seed_table1_history(*, today: dt.date | None = None) -> dict[str, int]:
     if not institutions or Report.objects.filter(month=last_month).exists():
         return {"values": 0, "reports": 0}
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    db_months = [connection.ops.adapt_datefield_value(m) for m in months]
     communities = Community.objects.filter(institution__in=institutions,
                                            state=CommunityState.ACTIVE).order_by("pk")
-    values = [row for c in communities for row in _community_values(c, db_months, now)]
+    values = [row for c in communities for row in _community_values(c, months, now)]
     _fast_insert(MetricValue, VALUE_COLUMNS, values)
     editable = set(Institution.objects.filter(
         userprofile__user__username="editor").values_list("pk", flat=True))

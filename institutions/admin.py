@@ -1,9 +1,12 @@
 from django.contrib import admin
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from institutions.history import community_history_record
 from institutions.models import (
     Community,
+    CommunityHistory,
     Institution,
     Territory,
     UserProfile,
@@ -59,6 +62,24 @@ class CommunityAdmin(admin.ModelAdmin):
     list_select_related = ["institution"]
     raw_id_fields = ["institution"]
     formfield_overrides = HTTPS_LINKS
+
+    @transaction.atomic
+    def save_model(self, request, obj: Community, form, change: bool) -> None:
+        """A state or title changed by hand is dated too: earlier periods keep the old one."""
+        if change and {"state", "title"} & set(form.changed_data):
+            before = Community.objects.filter(pk=obj.pk).values_list("state", "title").get()
+            community_history_record(before={obj.pk: before},
+                                     after={obj.pk: (obj.state, obj.title)},
+                                     on=timezone.localdate())
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CommunityHistory)
+class CommunityHistoryAdmin(admin.ModelAdmin):
+    list_display = ["community", "valid_from", "state", "title"]
+    list_filter = ["state"]
+    search_fields = ["title", "community__title"]
+    raw_id_fields = ["community"]
 
 
 @admin.register(UserProfile)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from institutions.choices import (
@@ -79,6 +82,22 @@ class CommunityQuerySet(models.QuerySet):
 
     def active(self) -> CommunityQuerySet:
         return self.filter(state=CommunityState.ACTIVE, institution__is_active=True)
+
+    def as_of(self, day: dt.date) -> CommunityQuerySet:
+        """Annotated with ``state_then`` and ``title_then``: what the community was on ``day``.
+
+        A community with no recorded change has always been as it is now.
+        """
+        rows = CommunityHistory.objects.filter(community_id=OuterRef("pk"),
+                                               valid_from__lte=day).order_by("-valid_from")
+        return self.annotate(
+            state_then=Coalesce(Subquery(rows.values("state")[:1]), F("state")),
+            title_then=Coalesce(Subquery(rows.values("title")[:1]), F("title")))
+
+    def active_on(self, day: dt.date) -> CommunityQuerySet:
+        """Communities that were active on ``day`` (of institutions active now)."""
+        return self.as_of(day).filter(state_then=CommunityState.ACTIVE,
+                                      institution__is_active=True)
 
 
 class Territory(models.Model):
@@ -208,6 +227,41 @@ class Community(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.screen_name or f"{self.network}:{self.network_id}"
+
+
+#: The first row of a community's history holds what it was before any recorded change.
+SINCE_ALWAYS = dt.date(1900, 1, 1)
+
+
+class CommunityHistory(models.Model):
+    """A community's state and title from a date on, so a past period shows them as they were.
+
+    Written when a change is seen (collection, registry edits); a community without rows has
+    always been as it is now. The first row of a community starts on ``SINCE_ALWAYS``.
+    """
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="history_rows",
+        verbose_name="сообщество",
+    )
+    valid_from = models.DateField("действует с")
+    state = models.CharField("состояние", max_length=16, choices=CommunityState.choices)
+    title = models.CharField("название", max_length=300, blank=True)
+    recorded_at = models.DateTimeField("записано", auto_now=True)
+
+    class Meta:
+        verbose_name = "состояние и название сообщества на дату"
+        verbose_name_plural = "история состояний и названий сообществ"
+        ordering = ["community_id", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "valid_from"],
+                                    name="community_history_natural_key"),
+            models.CheckConstraint(condition=Q(state__in=CommunityState.values),
+                                   name="community_history_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} с {self.valid_from:%d.%m.%Y}: {self.state}, {self.title}"
 
 
 class UserProfile(models.Model):

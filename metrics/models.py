@@ -8,7 +8,15 @@ from simple_history.models import HistoricalRecords
 from institutions.choices import Network
 from institutions.models import Community
 from metrics.choices import Indicator, ValueSource
-from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState, TokenKind
+from metrics.collect.choices import (
+    AnomalyKind,
+    AnomalyState,
+    BatchState,
+    ItemOutcome,
+    RunKind,
+    RunState,
+    TokenKind,
+)
 
 
 class MetricValue(models.Model):
@@ -290,3 +298,63 @@ class CollectionRunItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id}: {self.message}"
+
+
+class Anomaly(models.Model):
+    """A collected or imported figure the plausibility guard held back, with its evidence.
+
+    Held figures are not written where rankings and summaries read them (snapshots, titles)
+    until a regional methodologist accepts them; a rejected one is never written.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="anomalies",
+                                  verbose_name="сообщество")
+    kind = models.CharField("что не так", max_length=16, choices=AnomalyKind.choices)
+    day = models.DateField("дата")
+    source = models.CharField("источник", max_length=16, choices=ValueSource.choices)
+    run = models.ForeignKey(CollectionRun, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+", verbose_name="сбор")
+    previous_members = models.PositiveIntegerField("участников до", null=True, blank=True)
+    previous_date = models.DateField("дата прежнего значения", null=True, blank=True)
+    members = models.PositiveIntegerField("участников по источнику", null=True, blank=True)
+    previous_title = models.CharField("прежнее название", max_length=300, blank=True)
+    title = models.CharField("название по источнику", max_length=300, blank=True)
+    previous_screen_name = models.CharField("прежнее короткое имя", max_length=100, blank=True)
+    screen_name = models.CharField("короткое имя по источнику", max_length=100, blank=True)
+    state = models.CharField("состояние", max_length=16, choices=AnomalyState.choices,
+                             default=AnomalyState.HELD)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name="кто решил")
+    decided_at = models.DateTimeField("когда решено", null=True, blank=True)
+    created_at = models.DateTimeField("обнаружено", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "подозрительное значение"
+        verbose_name_plural = "подозрительные значения"
+        ordering = ["-day", "community_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "day", "kind"],
+                                    name="anomaly_natural_key"),
+            models.CheckConstraint(condition=Q(kind__in=AnomalyKind.values),
+                                   name="anomaly_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=AnomalyState.values),
+                                   name="anomaly_state_valid"),
+        ]
+        indexes = [models.Index(fields=["state", "-day"], name="anomaly_state_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.day} {self.kind}"
+
+    @property
+    def jump(self) -> int | None:
+        if self.members is None or self.previous_members is None:
+            return None
+        return self.members - self.previous_members
+
+    @property
+    def jump_pct(self) -> float | None:
+        """The jump as a share of the previous figure, in percent (None from zero)."""
+        if self.jump is None or not self.previous_members:
+            return None
+        return 100 * self.jump / self.previous_members

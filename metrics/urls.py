@@ -13,4 +13,6 @@ urlpatterns = [
     path("collection/tokens/", views.tokens, name="collection-tokens"),
     path("collection/tokens/<int:pk>/delete/", views.token_remove, name="collection-token-delete"),
     path("help/collection/", views.help_collection, name="help-collection"),
+    path("collection/anomalies/", views.anomalies, name="anomalies"),
+    path("collection/anomalies/<int:pk>/", views.anomaly_decision, name="anomaly-decision"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,13 +15,14 @@ from django.views.decorators.http import require_POST
 
 from institutions.models import is_regional_methodologist
 from metrics.choices import Indicator
-from metrics.collect.choices import RunState
+from metrics.collect.choices import AnomalyState, RunState
+from metrics.collect.guard import anomaly_decide
 from metrics.collect.mapping import POSTS_MAPPING, STATS_MAPPING
 from metrics.collect.runs import BATCH_SIZES, collection_run_resume, collection_run_start
 from metrics.collect.schedule import DEFAULT_SCHEDULE
 from metrics.collect.selectors import can_see_runs, run_items, run_progress, runs_list
 from metrics.forms import CollectNowForm, TokenForm
-from metrics.models import CollectionRun
+from metrics.models import Anomaly, CollectionRun
 from metrics.tokens import can_manage_tokens, token_delete, token_register, tokens_visible_to
 from portal.errors import PortalError, ServiceUnavailable
 
@@ -142,3 +144,36 @@ def help_collection(request: HttpRequest) -> HttpResponse:
         "posts_mapping": [(Indicator(m.indicator).label, m.vk, m.ok) for m in POSTS_MAPPING],
         "schedule": DEFAULT_SCHEDULE,
     })
+
+
+@login_required
+def anomalies(request: HttpRequest) -> HttpResponse:
+    """Figures the guard held back, with their evidence, for the regional methodologist."""
+    _require(is_regional_methodologist(request.user))
+    held = (Anomaly.objects.filter(state=AnomalyState.HELD)
+            .select_related("community__institution__territory").order_by("-day", "pk"))
+    decided = (Anomaly.objects.exclude(state=AnomalyState.HELD)
+               .select_related("community", "decided_by").order_by("-decided_at", "-pk")[:50])
+    return render(request, "metrics/anomalies.html", {
+        "page": Paginator(held, 50).get_page(request.GET.get("page")), "decided": decided,
+        "share_pct": round(settings.MEMBERS_JUMP_SHARE * 100),
+        "absolute": settings.MEMBERS_JUMP_ABSOLUTE,
+    })
+
+
+@login_required
+@require_POST
+def anomaly_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(is_regional_methodologist(request.user))
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "reject"):
+        messages.error(request, "Не выбрано решение: принять или отклонить.")
+        return redirect("metrics:anomalies")
+    try:
+        anomaly = anomaly_decide(anomaly_id=pk, user=request.user, accept=decision == "accept")
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"«{anomaly.community}», {anomaly.day:%d.%m.%Y}: "
+                                  f"{anomaly.get_state_display().lower()}.")
+    return redirect("metrics:anomalies")

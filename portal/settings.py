@@ -227,6 +227,14 @@ REPORT_WARN_MEMBERS_DROP_SHARE = env.float("REPORT_WARN_MEMBERS_DROP_SHARE", def
 # Daily reminder e-mails about overdue reports and reports waiting for review (local time).
 REPORT_REMINDER_HOUR = env.int("REPORT_REMINDER_HOUR", default=9)
 FLAGSHIP_MEMBERS_THRESHOLD = env.int("FLAGSHIP_MEMBERS_THRESHOLD", default=500)
+# Which Table-1 values rankings, summaries, charts and exports count: only those of approved
+# reports (approved), of accepted and approved ones (accepted) or every value (all). Pages and
+# the API may ask for another choice; every answer says which one it counted.
+ANALYTICS_REPORT_STATES = env.str("ANALYTICS_REPORT_STATES", default="approved")
+# The plausibility guard: a collected members figure that moves in a day by more than both
+# thresholds (a share of the previous figure and a number of people) is held for a methodologist.
+MEMBERS_JUMP_SHARE = env.float("MEMBERS_JUMP_SHARE", default=0.5)
+MEMBERS_JUMP_ABSOLUTE = env.int("MEMBERS_JUMP_ABSOLUTE", default=500)
 # Files of finished background exports are deleted after this many days (the job stays, «expired»).
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 

@@ -47,7 +47,7 @@ from rest_framework.test import APIClient
 from institutions.choices import Role
 from institutions.models import Community, Institution, Territory
 from metrics.collect.choices import RunKind
-from metrics.models import CollectionRun, MetricValue, NetworkToken
+from metrics.models import Anomaly, CollectionRun, MetricValue, NetworkToken
 from metrics.tokens import token_register
 from reports.models import ExportJob, PublishedRanking, Report
 from reports.models.rankings import ExportKind, ExportState
@@ -78,6 +78,7 @@ PK_MODEL_BY_NAME = {
     "metrics:collection-run-progress": CollectionRun,
     "metrics:collection-run-resume": CollectionRun,
     "metrics:collection-token-delete": NetworkToken,
+    "metrics:anomaly-decision": Anomaly,
     "reports:action": Report,
     "reports:value-history": MetricValue,
     "reports:export-detail": ExportJob,
@@ -206,6 +207,9 @@ def sides(world, territory_a, territory_b, regional, settings, tmp_path):
                                      secret="matrix-secret-token", label="matrix",
                                      check=False),
         ExportJob: job,
+        Anomaly: Anomaly.objects.create(community=world["a"], kind="members_jump",
+                                        day=MONTH, source="vk_api", previous_members=10,
+                                        members=90_000),
     }
     made = {}
     for side, community, territory in (("a", world["a"], territory_a),

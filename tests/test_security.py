@@ -239,7 +239,7 @@ def test_the_client_address_behind_the_proxy(rf, settings, forwarded, trusted, e
 
 
 # --- network tokens at rest ---------------------------------------------------------------
-SECRET = "okemu-usr-plaintext-Secret-7731"
+SECRET = "okemu-usr-plaintext-Secret-Zq7W"  # a tail no timestamp contains
 APP_SECRET = "app-secret-Plaintext-0042"
 
 

@@ -27,6 +27,18 @@ class BatchState(models.TextChoices):
     FAILED = "failed", "Сбой"
 
 
+class AnomalyKind(models.TextChoices):
+    MEMBERS_JUMP = "members_jump", "Скачок числа участников"
+    RENAME = "rename", "Новое название не похоже на прежнее"
+    IDENTITY = "identity", "По тому же id отвечает другое сообщество"
+
+
+class AnomalyState(models.TextChoices):
+    HELD = "held", "Ждёт решения"
+    ACCEPTED = "accepted", "Принято"
+    REJECTED = "rejected", "Отклонено"
+
+
 class ItemOutcome(models.TextChoices):
     FAILED = "failed", "Ошибка"
     SKIPPED = "skipped", "Пропущено"

@@ -40,6 +40,7 @@ from metrics.collect.fetch import (
     vk_members,
     vk_stats,
 )
+from metrics.collect.guard import members_screen
 from metrics.collect.plan import run_plan
 from metrics.collect.posts import StreamBatch, WallStream, ok_posts, vk_posts
 from metrics.collect.store import (
@@ -50,6 +51,7 @@ from metrics.collect.store import (
     update_communities,
     update_communities_apart,
     upsert_snapshots,
+    value_source,
 )
 from metrics.models import (
     CollectionBatch,
@@ -221,6 +223,8 @@ def collection_batch_collect(*, batch_id: int) -> bool:
         _batch_attempt(batch_id=batch_id, requests=result.requests, errors=result.errors,
                        message=exc.message)
         raise
+    if run.kind == RunKind.MEMBERS:
+        members_screen(run=run, source=value_source(run), result=result)
     _batches_store([(batch_id, result)], apart=apart_pays(result))
     collection_run_finish_if_complete(run_id=run.pk)
     return True

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from institutions.choices import Network
+from institutions.history import community_history_record
 from institutions.models import Community
 from metrics.bulk import field_columns, int_array, unnest
 from metrics.choices import ValueSource
@@ -42,13 +43,13 @@ def relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _source(run: CollectionRun) -> str:
+def value_source(run: CollectionRun) -> str:
     return ValueSource.VK_API if run.network == Network.VK else ValueSource.OK_API
 
 
 def record_values(run: CollectionRun, result: BatchResult) -> None:
     """The batch's figures in a few bulk queries; community by community if one is refused."""
-    source = _source(run)
+    source = value_source(run)
     try:
         with transaction.atomic():
             api_values_record_many(month=run.period, values=result.monthly, source=source)
@@ -70,7 +71,7 @@ def record_values_of(run: CollectionRun, results: Sequence[BatchResult]) -> None
         values = {cid: figures for result in results for cid, figures in result.monthly.items()}
         try:
             with transaction.atomic():
-                api_values_record_many(month=run.period, values=values, source=_source(run))
+                api_values_record_many(month=run.period, values=values, source=value_source(run))
             return
         except PortalError:
             pass  # each batch finds its refused communities
@@ -139,10 +140,22 @@ def update_communities(result: BatchResult) -> None:
     fields = [Community._meta.get_field(name) for name in COMMUNITY_FIELDS if name in said]
     if not fields:
         return
+    if said & {"state", "title"}:
+        _record_history(rows)
     if connection.vendor == "postgresql":
         _update_communities_arrays(fields, rows)
     else:
         _update_communities_each(fields, rows)
+
+
+def _record_history(rows: dict[int, dict]) -> None:
+    """Date the states and titles about to change, so earlier periods keep the old ones."""
+    ids = [pk for pk, values in rows.items() if "state" in values or "title" in values]
+    before = {pk: (state, title) for pk, state, title in Community.objects.filter(
+        pk__in=ids).values_list("pk", "state", "title")}
+    after = {pk: (rows[pk].get("state") or look[0], rows[pk].get("title") or look[1])
+             for pk, look in before.items()}
+    community_history_record(before=before, after=after, on=timezone.localdate())
 
 
 def _update_communities_arrays(fields: list, rows: dict[int, dict]) -> None:

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from institutions.models import Community, profile_of
 from portal.errors import NotFound, ValidationFailed
+from reports.counting import COUNTING_CHOICES, counting_json, pending_line
 from reports.exports.rankings import ranking_csv, ranking_sheets
 from reports.exports.summary import summary_workbook
 from reports.exports.xlsx import XLSX_CONTENT_TYPE, workbook_file
@@ -47,6 +48,7 @@ from reports.rankings import (
 )
 from reports.rankings.forms import PERIOD_CHOICES, parse_ranking_params
 from reports.rankings.publishing import describe_params, version_params
+from reports.rankings.results import ranking_pending
 from reports.summaries.forms import SummaryForm
 from reports.summaries.selectors import METHOD_NOTES, TerritorySummary, territory_summary
 
@@ -106,6 +108,10 @@ RANKING_PARAMETERS = [
                      "порога FLAGSHIP_MEMBERS_THRESHOLD, по умолчанию 500)"),
     OpenApiParameter("league", str, description="Лига: " + _choices_text(LEAGUE_CHOICES)),
     OpenApiParameter("top", int, description="ТОП-N (при равенстве на N-м месте — все)"),
+    OpenApiParameter("states", str, enum=[c for c, _ in COUNTING_CHOICES],
+                     description="Чьи значения Таблицы 1 учитывать: "
+                     + _choices_text(COUNTING_CHOICES)
+                     + " (по умолчанию — настройка региона ANALYTICS_REPORT_STATES)"),
     OpenApiParameter("format", str, enum=["json", "csv", "xlsx"],
                      description="Формат ответа (по умолчанию JSON)"),
 ]
@@ -196,11 +202,14 @@ class RankingViewSet(viewsets.ViewSet):
                    summary="Рейтинг сообществ")
     def list(self, request: Request) -> HttpResponse:
         params = parse_ranking_params(request.query_params, user=request.user)
+        pending = ranking_pending(communities=Community.objects.visible_to(request.user),
+                                  params=params)
         if request.accepted_renderer.format in ("csv", "xlsx"):
             stream = ranking_stream_for_user(user=request.user, params=params)
             return file_response(
                 request, metric=params.metric, rows=stream, missing=stream.missing,
                 title_lines=["Рейтинг сообществ", *describe_params(params),
+                             pending_line(params.counting, pending),
                              f"Сформировано: {timezone.localtime():%d.%m.%Y %H:%M}"],
                 notes=ranking_notes(params),
                 name=f"rating-{params.metric}-{params.date_from:%Y%m%d}-{params.date_to:%Y%m%d}",
@@ -209,7 +218,7 @@ class RankingViewSet(viewsets.ViewSet):
                                params=params)
         head = {"params": params.as_json(), "metric": _metric_json(params),
                 "notes": ranking_notes(params), "data_as_of": ranking.data_as_of,
-                "count": ranking.count}
+                "count": ranking.count, "counting": counting_json(params.counting, pending)}
         return StreamingHttpResponse(json_streamed(head, ranking),
                                      content_type="application/json")
 
@@ -253,7 +262,8 @@ def _version_json(version: PublishedRankingVersion, *, rows: bool) -> dict[str, 
         "metric_label": version.metric_label, "params": version.params,
         "methodology": version.methodology, "notes": version.notes,
         "data_as_of": version.data_as_of, "published_at": version.published_at,
-        "url": version.get_absolute_url(),
+        "url": version.get_absolute_url(), "counted_states": version.counted_states,
+        "pending": version.pending,
     }
     if rows:
         out.update(count=len(version.rows), results=version.rows, missing=version.missing)
@@ -316,7 +326,7 @@ class PublishedRankingViewSet(viewsets.ViewSet):
 SUMMARY_PARAMETERS = [
     OpenApiParameter("territory", int, required=True, description="Код территории"),
     *[p for p in RANKING_PARAMETERS if p.name in ("period", "date_from", "date_to", "year",
-                                                   "number")],
+                                                   "number", "states")],
     OpenApiParameter("format", str, enum=["json", "xlsx"], description="Формат ответа"),
 ]
 
@@ -329,6 +339,7 @@ def _summary_json(summary: TerritorySummary) -> dict[str, Any]:
         "totals": summary.totals, "averages": summary.averages,
         "reports_sent": summary.reports_sent, "reports_expected": summary.reports_expected,
         "completeness_pct": summary.completeness_pct,
+        "counting": counting_json(summary.counting, summary.pending),
         "institutions": [{
             "institution_id": i.institution_id, "institution": i.name, "type": i.type,
             "totals": i.totals, "growth": i.growth, "reports_sent": i.reports_sent,
@@ -359,7 +370,8 @@ class TerritorySummaryViewSet(viewsets.ViewSet):
         if data.get("territory") is None:
             raise ValidationFailed("Укажите территорию: ?territory=…")
         summary = territory_summary(user=request.user, territory=data["territory"],
-                                    date_from=data["date_from"], date_to=data["date_to"])
+                                    date_from=data["date_from"], date_to=data["date_to"],
+                                    counting=form.counting())
         if request.accepted_renderer.format == "xlsx":
             handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
             summary_workbook(handle, summary)

@@ -15,14 +15,16 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from institutions.models import Territory, profile_of
+from institutions.models import Community, Territory, profile_of
 from portal.errors import NotAllowed, ServiceUnavailable, ValidationFailed
 from portal.queue import enqueue
+from reports.counting import counting_line
 from reports.exports.rankings import ranking_sheets
 from reports.exports.summary import summaries_zip
 from reports.exports.xlsx import write_workbook
 from reports.models import ExportJob, ExportKind, ExportState
 from reports.rankings import RankingParams, ranking_notes, ranking_stream_for_user
+from reports.rankings.results import ranking_pending
 from reports.summaries.selectors import territory_summary
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,9 @@ def _build_summaries(job: ExportJob, handle: Any) -> str:
     date_from = dt.date.fromisoformat(job.params["date_from"])
     date_to = dt.date.fromisoformat(job.params["date_to"])
     territories = list(Territory.objects.visible_to(user).order_by("name", "pk"))
-    summaries = (territory_summary(user=user, territory=t, date_from=date_from, date_to=date_to)
-                 for t in territories)
+    counting = job.params.get("states")  # jobs queued before the choice: the region's setting
+    summaries = (territory_summary(user=user, territory=t, date_from=date_from, date_to=date_to,
+                                   counting=counting) for t in territories)
     total = max(len(territories), 1)
     summaries_zip(handle, summaries, on_each=lambda n: _progress(job.pk, 99 * n // total))
     return f"svodnye-{date_from:%Y%m}-{date_to:%Y%m}.zip"
@@ -86,7 +89,10 @@ def _build_ranking(job: ExportJob, handle: Any) -> str:
     write_workbook(handle, ranking_sheets(
         metric=params.metric, rows=stream, missing=stream.missing,
         title_lines=["Рейтинг сообществ",
-                     f"Период: {params.date_from:%d.%m.%Y} — {params.date_to:%d.%m.%Y}"],
+                     f"Период: {params.date_from:%d.%m.%Y} — {params.date_to:%d.%m.%Y}",
+                     counting_line(params.counting,
+                                   ranking_pending(communities=Community.objects.visible_to(
+                                       job.requested_by), params=params))],
         notes=ranking_notes(params)))
     return f"rating-{params.metric}-{params.date_from:%Y%m%d}-{params.date_to:%Y%m%d}.xlsx"
 

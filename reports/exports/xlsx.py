@@ -55,6 +55,8 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
     title_lines: Sequence[str] = ()
     notes: Sequence[str] = ()
+    # Total rows: bold, after the data and outside the autofilter (sorting keeps them last).
+    totals: Sequence[Sequence[Any]] = ()
 
 
 def guard_text(value: str) -> str:
@@ -68,23 +70,30 @@ def _as_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _cell_writers(ws: Worksheet, book: xlsxwriter.Workbook,
-                  columns: Sequence[Column]) -> list[Callable[[int, int, Any], Any]]:
-    """One writer per column, chosen once, so the row loop does no type dispatch."""
+def _cell_writers(ws: Worksheet, book: xlsxwriter.Workbook, columns: Sequence[Column],
+                  bold: bool = False) -> list[Callable[[int, int, Any], Any]]:
+    """One writer per column, chosen once, so the row loop does no type dispatch.
+
+    A number column takes text too: the reason a figure is missing («не сдан»).
+    """
     writers = []
+    extra = {"bold": True} if bold else {}
+    text_format = book.add_format(extra) if bold else None
     for column in columns:
         if column.kind == TEXT:
-            writers.append(lambda r, c, v, _w=ws.write_string: _w(r, c, str(v)))
+            writers.append(lambda r, c, v, _w=ws.write_string, _f=text_format:
+                           _w(r, c, str(v), _f))
             continue
         if column.kind == DATE:
-            fmt = book.add_format({"num_format": NUMBER_FORMATS[DATE]})
+            fmt = book.add_format({"num_format": NUMBER_FORMATS[DATE], **extra})
             writers.append(
                 lambda r, c, v, _w=ws.write_datetime, _f=fmt: _w(r, c, _as_date(v), _f))
             continue
         number = NUMBER_FORMATS[INT] if column.kind == INT else (
             "#,##0." + "0" * column.decimals if column.decimals else "#,##0")
-        fmt = book.add_format({"num_format": number})
-        writers.append(lambda r, c, v, _w=ws.write_number, _f=fmt: _w(r, c, v, _f))
+        fmt = book.add_format({"num_format": number, **extra})
+        writers.append(lambda r, c, v, _n=ws.write_number, _s=ws.write_string, _f=fmt,
+                       _t=text_format: _s(r, c, v, _t) if isinstance(v, str) else _n(r, c, v, _f))
     return writers
 
 
@@ -125,7 +134,13 @@ def write_sheet(book: xlsxwriter.Workbook, sheet: Sheet) -> int:
                 writer(row_index, col, value)
     count = row_index - top
     ws.autofilter(top, 0, max(row_index, top), len(sheet.columns) - 1)
-    for offset, note in enumerate(sheet.notes, start=row_index + 2):
+    bold_writers = list(enumerate(_cell_writers(ws, book, sheet.columns, bold=True)))
+    last = row_index
+    for last, values in enumerate(sheet.totals, start=row_index + 1):
+        for col, writer in bold_writers:
+            if values[col] is not None and values[col] != "":
+                writer(last, col, values[col])
+    for offset, note in enumerate(sheet.notes, start=last + 2):
         ws.write_string(offset, 0, note)
     return count
 

@@ -49,6 +49,10 @@ class PublishedRankingVersion(models.Model):
     methodology = models.TextField("методика")
     notes = models.JSONField("пояснения к расчёту", default=list)
     data_as_of = models.DateField("данные на", null=True, blank=True)
+    # The report states whose Table-1 values the version counted, and how many values of the
+    # period were still awaiting approval when it was published.
+    counted_states = models.JSONField("учтены отчёты в состояниях", default=list)
+    pending = models.PositiveIntegerField("ждали утверждения", default=0)
     rows = models.JSONField("строки рейтинга", default=list)
     missing = models.JSONField("без данных", default=list)
     published_by = models.ForeignKey(

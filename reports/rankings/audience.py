@@ -13,9 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
-from institutions.models import Community
+from institutions.choices import CommunityState
+from institutions.models import Community, CommunityHistory
 from metrics.models import MemberSnapshot
 from reports.rankings.query import members_on_subquery
 
@@ -57,14 +58,60 @@ def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
+def _as_they_were(communities: QuerySet[Community], before: dt.date) -> tuple[QuerySet, QuerySet]:
+    """The communities to follow (active before the range or now) and those active before it.
+
+    A community deleted or closed within the range counts until that day (see ``_leaving``);
+    one that was no longer active before the range never counts.
+    """
+    then = communities.as_of(before)
+    followed = then.filter(Q(state=CommunityState.ACTIVE) | Q(state_then=CommunityState.ACTIVE))
+    return followed, then.filter(state_then=CommunityState.ACTIVE)
+
+
+def _leaving(communities: QuerySet[Community], date_from: dt.date,
+             date_to: dt.date) -> dict[dt.date, int]:
+    """Per day, the members of communities that stopped being active that day (negative)."""
+    rows = CommunityHistory.objects.filter(
+        community__in=communities.order_by().values("pk"), valid_from__gte=date_from,
+        valid_from__lte=date_to).exclude(state=CommunityState.ACTIVE)
+    earlier = CommunityHistory.objects.filter(community_id=OuterRef("community_id"),
+                                              valid_from__lt=OuterRef("valid_from"))
+    last = MemberSnapshot.objects.filter(community_id=OuterRef("community_id"),
+                                         date__lte=OuterRef("valid_from")).order_by("-date")
+    found = rows.annotate(
+        was=Subquery(earlier.order_by("-valid_from").values("state")[:1]),
+        members=Subquery(last.values("members")[:1]),
+    ).values_list("valid_from", "was", "members")
+    out: dict[dt.date, int] = {}
+    for day, was, members in found:
+        if was == CommunityState.ACTIVE and members:
+            out[day] = out.get(day, 0) - members
+    return out
+
+
 def audience_series(
-    *, communities: QuerySet[Community], date_from: dt.date, date_to: dt.date
+    *, communities: QuerySet[Community], date_from: dt.date, date_to: dt.date,
+    as_they_were: bool = True,
 ) -> list[AudiencePoint]:
-    """Every date in the range with at least one collected row, with the running total."""
-    total = _baseline(communities, date_from - dt.timedelta(days=1))
+    """Every date in the range with at least one collected row, with the running total.
+
+    ``as_they_were``: each community counts on the days it was active (``CommunityHistory``),
+    so a deletion seen today changes no earlier point.
+    """
+    before = date_from - dt.timedelta(days=1)
+    leaving: dict[dt.date, int] = {}
+    counted = communities
+    if as_they_were:
+        communities, counted = _as_they_were(communities, before)
+        leaving = _leaving(communities, date_from, date_to)
+    total = _baseline(counted, before)
+    changes = {day: (delta, collected)
+               for day, delta, collected in _daily_changes(communities, date_from, date_to)}
     points = []
-    for day, delta, collected in _daily_changes(communities, date_from, date_to):
-        total += delta
+    for day in sorted(set(changes) | set(leaving)):
+        delta, collected = changes.get(day, (0, 0))
+        total += delta + leaving.get(day, 0)
         points.append(AudiencePoint(day, total, collected))
     return points
 

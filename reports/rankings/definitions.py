@@ -12,6 +12,7 @@ from institutions.choices import InstitutionType, Network, Subordination
 from metrics.choices import Indicator
 from portal.errors import ValidationFailed
 from portal.lib.months import add_months, month_end, month_start
+from reports.counting import ALL, COUNTED_STATES, default_counting
 
 # --- Leagues ------------------------------------------------------------------------------------
 
@@ -139,8 +140,12 @@ class RankingParams:
     flagship_only: bool = False
     league: str | None = None
     top: int | None = None
+    # Which reports' Table-1 values count (reports.counting); empty: the region's setting.
+    counting: str = ""
 
     def __post_init__(self) -> None:
+        if not self.counting:
+            object.__setattr__(self, "counting", default_counting())
         errors = _param_errors(self)
         if errors:
             raise ValidationFailed(" ".join(errors.values()), details=errors)
@@ -172,6 +177,8 @@ class RankingParams:
         data = dict(data)
         data["date_from"] = dt.date.fromisoformat(data["date_from"])
         data["date_to"] = dt.date.fromisoformat(data["date_to"])
+        # Versions frozen before the choice existed counted every value.
+        data.setdefault("counting", ALL)
         return cls(**data)
 
 
@@ -189,6 +196,8 @@ def _param_errors(params: RankingParams) -> dict[str, str]:
         errors["institution_type"] = f"Неизвестный тип учреждения: «{params.institution_type}»."
     if params.network and params.network not in Network.values:
         errors["network"] = f"Неизвестная соцсеть: «{params.network}»."
+    if params.counting not in COUNTED_STATES:
+        errors["states"] = f"Неизвестный выбор учитываемых отчётов: «{params.counting}»."
     if params.subordination and params.subordination not in Subordination.values:
         errors["subordination"] = f"Неизвестная подведомственность: «{params.subordination}»."
     return errors

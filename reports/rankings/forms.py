@@ -12,6 +12,7 @@ from django.utils import timezone
 from institutions.choices import InstitutionType, Network, Subordination
 from institutions.models import Territory
 from portal.errors import ValidationFailed
+from reports.counting import COUNTING_CHOICES, default_counting
 from reports.rankings import LEAGUE_CHOICES, METRIC_CHOICES, RankingParams, period_bounds
 
 PERIOD_CHOICES = [
@@ -40,6 +41,12 @@ class PeriodForm(forms.Form):
         label="Месяц / квартал", required=False, min_value=1, max_value=12,
         help_text="номер месяца (1–12) или квартала (1–4)",
     )
+    states = forms.ChoiceField(label="Учитывать отчёты", choices=COUNTING_CHOICES,
+                               required=False)
+
+    def counting(self) -> str:
+        """The reports whose values count: the reader's choice or the region's setting."""
+        return self.cleaned_data.get("states") or default_counting()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -94,12 +101,14 @@ class RankingForm(PeriodForm):
     top = forms.IntegerField(label="ТОП-N", required=False, min_value=1, max_value=10_000)
 
     field_order = ["metric", "period", "date_from", "date_to", "year", "number", "territory",
-                   "institution_type", "network", "subordination", "flagship", "league", "top"]
+                   "institution_type", "network", "subordination", "flagship", "league", "top",
+                   "states"]
 
     def __init__(self, data: Any = None, *, user=None, **kwargs: Any) -> None:
         super().__init__(data if data is not None else {}, **kwargs)
         if user is not None:
             self.fields["territory"].queryset = Territory.objects.visible_to(user)
+        self.fields["states"].initial = default_counting()
 
     def to_params(self) -> RankingParams:
         """The validated parameters; raises ValidationFailed with Russian messages."""
@@ -116,7 +125,7 @@ class RankingForm(PeriodForm):
             subordination=data.get("subordination") or None,
             flagship_only=bool(data.get("flagship")),
             league=data.get("league") or None,
-            top=data.get("top"),
+            top=data.get("top"), counting=self.counting(),
         )
 
 
@@ -128,7 +137,7 @@ def params_query(params: RankingParams) -> str:
         "territory": params.territory, "institution_type": params.institution_type,
         "network": params.network, "subordination": params.subordination,
         "flagship": "on" if params.flagship_only else None, "league": params.league,
-        "top": params.top,
+        "top": params.top, "states": params.counting,
     }
     return urlencode({k: v for k, v in fields.items() if v not in (None, "")})
 

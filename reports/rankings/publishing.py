@@ -12,6 +12,7 @@ from django.db.models import Max
 from institutions.choices import InstitutionType, Network, Subordination
 from institutions.models import Community, Territory, is_regional_methodologist
 from portal.errors import NotAllowed, ValidationFailed
+from reports.counting import counted_states, counting_line
 from reports.models import PublishedRanking, PublishedRankingVersion
 from reports.rankings import (
     LEAGUE_BY_CODE,
@@ -29,6 +30,7 @@ def describe_params(params: RankingParams) -> list[str]:
     lines = [
         f"Показатель: {params.spec.label}",
         f"Период: {params.date_from:%d.%m.%Y} — {params.date_to:%d.%m.%Y}",
+        counting_line(params.counting),
     ]
     if params.territory:
         name = Territory.objects.filter(pk=params.territory).values_list("name", flat=True)
@@ -91,6 +93,7 @@ def ranking_publish(
         ranking=ranking, number=number, title=title, metric_label=params.spec.label,
         params={**params.as_json(), "description": describe_params(params)},
         methodology=methodology, notes=computed.notes(), data_as_of=computed.data_as_of,
+        counted_states=counted_states(params.counting), pending=computed.pending,
         rows=[_public(r) for r in computed.plain_rows],
         missing=[_public(r) for r in computed.plain_missing],
         published_by=user,

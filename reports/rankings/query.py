@@ -16,11 +16,13 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from institutions.choices import CommunityState
 from institutions.models import Community
 from metrics.choices import Indicator
 from metrics.models import MemberSnapshot, MetricValue
+from reports.counting import counted_q
 from reports.rankings.definitions import (
     ER_METRICS,
     GROWTH_METRICS,
@@ -38,7 +40,18 @@ def members_on_subquery(day: dt.date, column: str) -> Subquery:
     return Subquery(rows.order_by("-date").values(column)[:1])
 
 
-def _filtered(communities: QuerySet[Community], params: RankingParams) -> QuerySet[Community]:
+def as_of_period_end(communities: QuerySet[Community], day: dt.date) -> QuerySet[Community]:
+    """State and title as they were on ``day`` (``state_then``, ``title_then``).
+
+    A period that ends today or later needs no history: the latest row is the current one.
+    """
+    if day >= timezone.localdate():
+        return communities.annotate(state_then=F("state"), title_then=F("title"))
+    return communities.as_of(day)
+
+
+def filtered_communities(communities: QuerySet[Community],
+                         params: RankingParams) -> QuerySet[Community]:
     lookups = {
         "institution__territory_id": params.territory,
         "institution__type": params.institution_type,
@@ -52,8 +65,8 @@ def _base_queryset(
     communities: QuerySet[Community], params: RankingParams, *, lateral: bool
 ) -> QuerySet:
     """Scoped, filtered communities with names; without LATERAL also the snapshot lookups."""
-    qs = _filtered(communities, params).annotate(
-        community_title=F("title"),
+    qs = as_of_period_end(filtered_communities(communities, params), params.date_to).annotate(
+        community_title=F("title_then"),
         institution_name=F("institution__short_name"),
         institution_active=F("institution__is_active"),
         institution_type=F("institution__type"),
@@ -61,7 +74,8 @@ def _base_queryset(
         territory_id=F("institution__territory_id"),
         territory_name=F("institution__territory__name"),
     )
-    names = ["id", "community_title", "screen_name", "network", "url", "state", "institution_id",
+    names = ["id", "community_title", "screen_name", "network", "url", "state_then",
+             "institution_id",
              "institution_name", "institution_active", "institution_type", "subordination",
              "territory_id", "territory_name"]
     if not lateral:
@@ -74,6 +88,7 @@ def _base_queryset(
         names += ["start_date", "start_members"]
     if params.metric == "t1_members":
         last = MetricValue.objects.filter(
+            counted_q(params.counting),
             community_id=OuterRef("pk"), indicator=Indicator.MEMBERS, value__isnull=False,
             month__gte=params.first_month, month__lte=params.last_month,
         ).order_by("-month")
@@ -104,7 +119,8 @@ def _values_queryset(params: RankingParams, indicators: list[str]) -> QuerySet:
         sums[f"n_{ind}"] = Count("pk", filter=Q(indicator=ind))
     return (
         MetricValue.objects.filter(
-            month__gte=params.first_month, month__lte=params.last_month, indicator__in=indicators
+            counted_q(params.counting),
+            month__gte=params.first_month, month__lte=params.last_month, indicator__in=indicators,
         )
         .order_by()
         .values("community_id")
@@ -243,7 +259,7 @@ def _joined_cte(sql: SqlParts, params: RankingParams, indicators: list[str],
 
 def _scored_cte(sql: SqlParts, params: RankingParams) -> str:
     """Each row's league and figure; only active communities of active institutions score."""
-    eligible = [f"j.state = {sql.param('active', CommunityState.ACTIVE)}",
+    eligible = [f"j.state_then = {sql.param('active', CommunityState.ACTIVE)}",
                 "j.institution_active"]
     where = []
     if params.flagship_only:
@@ -320,7 +336,7 @@ def _output_columns(params: RankingParams, text_dates: bool) -> list[tuple[str, 
         ("id", "community_id"),
         ("COALESCE(NULLIF(community_title, ''), NULLIF(screen_name, ''), CAST(id AS TEXT))",
          "community"),
-        ("network", "network"), ("url", "url"), ("state", "state"),
+        ("network", "network"), ("url", "url"), ("state_then", "state"),
         ("institution_id", "institution_id"), ("institution_name", "institution"),
         ("institution_type", "institution_type"), ("subordination", "subordination"),
         ("territory_id", "territory_id"), ("territory_name", "territory"),

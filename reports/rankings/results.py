@@ -22,6 +22,7 @@ from institutions.choices import CommunityState
 from institutions.models import Community
 from metrics.choices import Indicator
 from metrics.models import MemberSnapshot
+from reports.counting import counting_line, pending_line, pending_values
 from reports.rankings.definitions import (
     DATE_SUBSTITUTION_NOTE,
     ER_METRICS,
@@ -36,7 +37,7 @@ from reports.rankings.definitions import (
     RankingParams,
     flagship_threshold,
 )
-from reports.rankings.query import ranking_raw_rows, value_indicators
+from reports.rankings.query import filtered_communities, ranking_raw_rows, value_indicators
 
 # Keys every plain row has, in a stable order (the API documents them).
 BASE_KEYS = (
@@ -247,10 +248,20 @@ class Ranking:
     computed_at: dt.datetime
     plain_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
     plain_missing: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    pending: int = 0
 
     @property
     def metric(self) -> Metric:
         return self.params.spec
+
+    @property
+    def pending_text(self) -> str:
+        return pending_line(self.params.counting, self.pending)
+
+    @property
+    def counting_text(self) -> str:
+        """Which reports' values were counted and how many of the period await approval."""
+        return counting_line(self.params.counting, self.pending)
 
     @property
     def data_as_of(self) -> dt.date | None:
@@ -302,7 +313,14 @@ def ranking_compute(
         rows=[RankingRow.from_plain(r) for r in plain_rows],
         missing=[RankingRow.from_plain(r) for r in plain_missing],
         computed_at=timezone.now(), plain_rows=plain_rows, plain_missing=plain_missing,
+        pending=ranking_pending(communities=communities, params=params),
     )
+
+
+def ranking_pending(*, communities: QuerySet[Community], params: RankingParams) -> int:
+    """Table-1 values of the ranking's communities and months still awaiting approval."""
+    return pending_values(communities=filtered_communities(communities, params),
+                          first_month=params.first_month, last_month=params.last_month)
 
 
 def _iso(day: dt.date | None) -> str | None:

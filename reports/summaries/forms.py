@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from institutions.models import Territory
+from reports.counting import default_counting
 from reports.rankings.forms import PeriodForm
 
 
@@ -17,10 +18,11 @@ class SummaryForm(PeriodForm):
 
     territory = forms.ModelChoiceField(label="Территория", queryset=Territory.objects.all(),
                                        required=False, empty_label="Выберите территорию")
-    field_order = ["territory", "period", "year", "number", "date_from", "date_to"]
+    field_order = ["territory", "period", "year", "number", "date_from", "date_to", "states"]
 
     def __init__(self, data: Any = None, *, user=None, **kwargs: Any) -> None:
         super().__init__(data if data is not None else {}, **kwargs)
         if user is not None:
             self.fields["territory"].queryset = Territory.objects.visible_to(user)
         self.fields["period"].initial = "month"
+        self.fields["states"].initial = default_counting()

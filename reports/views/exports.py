@@ -46,7 +46,8 @@ def export_start_summaries(request: HttpRequest) -> HttpResponse:
         return redirect("reports:exports")
     data = form.cleaned_data
     return _start(request, ExportKind.SUMMARY_ALL, {"date_from": data["date_from"].isoformat(),
-                                                   "date_to": data["date_to"].isoformat()})
+                                                   "date_to": data["date_to"].isoformat(),
+                                                   "states": form.counting()})
 
 
 @login_required

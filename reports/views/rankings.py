@@ -30,6 +30,7 @@ from institutions.models import (
     profile_of,
 )
 from portal.errors import PortalError, ValidationFailed
+from reports.counting import choice_of, pending_line, states_text
 from reports.exports.rankings import ranking_csv, ranking_sheets
 from reports.exports.xlsx import XLSX_CONTENT_TYPE, workbook_file
 from reports.models import PublishedRanking, PublishedRankingVersion
@@ -46,6 +47,7 @@ from reports.rankings.audience import audience_series, sample_series
 from reports.rankings.forms import RankingForm, params_query
 from reports.rankings.picker import picker_choices, picker_resolve
 from reports.rankings.publishing import describe_params, ranking_publish, version_params
+from reports.rankings.results import ranking_pending
 
 PAGE_SIZE = 100
 CHART_BARS = 30
@@ -70,6 +72,7 @@ def _display_form(request: HttpRequest, params: RankingParams) -> RankingForm:
     data = request.GET.copy()
     data["date_from"], data["date_to"] = params.date_from.isoformat(), params.date_to.isoformat()
     data.setdefault("metric", params.metric)
+    data.setdefault("states", params.counting)
     form = RankingForm(data, user=request.user)
     form.is_valid()
     return form
@@ -109,8 +112,9 @@ def _check_format(fmt: str) -> None:
         raise Http404("Выгрузка бывает в форматах xlsx и csv.")
 
 
-def _title_lines(params: RankingParams, heading: str) -> list[str]:
-    return [heading, *describe_params(params),
+def _title_lines(params: RankingParams, heading: str, user) -> list[str]:
+    pending = ranking_pending(communities=Community.objects.visible_to(user), params=params)
+    return [heading, *describe_params(params), pending_line(params.counting, pending),
             f"Сформировано: {timezone.localtime():%d.%m.%Y %H:%M}"]
 
 
@@ -132,7 +136,7 @@ def ranking_export(request: HttpRequest, fmt: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     sheets = ranking_sheets(metric=params.metric, rows=stream, missing=stream.missing,
-                            title_lines=_title_lines(params, "Рейтинг сообществ"),
+                            title_lines=_title_lines(params, "Рейтинг сообществ", request.user),
                             notes=ranking_notes(params))
     return FileResponse(workbook_file(sheets), as_attachment=True, filename=f"{name}.xlsx",
                         content_type=XLSX_CONTENT_TYPE)
@@ -244,6 +248,14 @@ def _thaw(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _frozen_pending(version: PublishedRankingVersion) -> str:
+    choice = choice_of(version.counted_states)
+    if choice is None:
+        return ""
+    text = pending_line(choice, version.pending)
+    return f"На момент публикации: {text[0].lower()}{text[1:]}"
+
+
 @require_safe
 def published_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """One frozen version: names and figures as published; readable without login."""
@@ -252,6 +264,8 @@ def published_version(request: HttpRequest, slug: str, number: int) -> HttpRespo
     rows = _thaw(version.rows)
     return render(request, "reports/published_version.html", {
         "version": version, "rows": rows, "missing": version.missing, "numbers": numbers,
+        "counted_states": states_text(version.counted_states),
+        "pending_text": _frozen_pending(version),
         "params": version_params(version), "description": version.params.get("description", []),
         # Older versions carried the notes inside the methodology too: print each once.
         "notes": [n for n in version.notes if n.strip() not in version.methodology],
@@ -300,13 +314,15 @@ def _audience_scope(user, level: str, pk: str | None) -> tuple[Any, Any]:
     if level == "community":
         community = get_object_or_404(communities, pk=key)
         return communities.filter(pk=community.pk), community
+    # Which were active on each day is the series' business (as they were then).
+    in_service = communities.filter(institution__is_active=True)
     if level == "institution":
         institution = get_object_or_404(Institution.objects.visible_to(user), pk=key)
-        return communities.active().filter(institution=institution), institution
+        return in_service.filter(institution=institution), institution
     if level == "territory":
         territory = get_object_or_404(Territory.objects.visible_to(user), pk=key)
-        return communities.active().filter(institution__territory=territory), territory
-    return communities.active(), "Все доступные сообщества"
+        return in_service.filter(institution__territory=territory), territory
+    return in_service, "Все доступные сообщества"
 
 
 def _date_param(request: HttpRequest, name: str, default: dt.date) -> dt.date:
@@ -355,7 +371,8 @@ def audience_chart(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/charts_audience.html",
                       {**picker, "error": error.message}, status=400)
     points = sample_series(audience_series(communities=subject_communities,
-                                           date_from=date_from, date_to=date_to))
+                                           date_from=date_from, date_to=date_to,
+                                           as_they_were=level != "community"))
     return render(request, "reports/charts_audience.html", {
         **picker, "subject": subject, "points": points,
         "name": picker["name"] or (str(subject) if level != "region" else ""),

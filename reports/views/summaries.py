@@ -20,7 +20,9 @@ from reports.summaries.forms import SummaryForm
 from reports.summaries.selectors import (
     FIGURE_LABELS,
     FIGURES,
+    HISTORY_MEMBERS_LABEL,
     METHOD_NOTES,
+    summary_texts,
     territory_summary,
 )
 from reports.views.rankings import require_role
@@ -29,7 +31,7 @@ from reports.views.rankings import require_role
 def _period_query(form: SummaryForm, territory: int | None = None) -> str:
     data = form.cleaned_data
     fields = {"period": "range", "date_from": data["date_from"].isoformat(),
-              "date_to": data["date_to"].isoformat()}
+              "date_to": data["date_to"].isoformat(), "states": form.counting()}
     if territory:
         fields["territory"] = territory
     return urlencode(fields)
@@ -47,10 +49,12 @@ def summary_page(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "figures": FIGURES, "labels": FIGURE_LABELS,
                "notes": METHOD_NOTES, "period_query": _period_query(form)}
     if territory is not None:
-        context["summary"] = territory_summary(
+        summary = territory_summary(
             user=request.user, territory=territory,
-            date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"])
-        context["query"] = _period_query(form, territory.pk)
+            date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"],
+            counting=form.counting())
+        context |= {"summary": summary, "query": _period_query(form, territory.pk),
+                    "history_label": HISTORY_MEMBERS_LABEL, **summary_texts(summary)}
     return render(request, "reports/summary.html", context)
 
 
@@ -65,7 +69,8 @@ def summary_export(request: HttpRequest) -> HttpResponse:
                             content_type="text/plain; charset=utf-8")
     data = form.cleaned_data
     summary = territory_summary(user=request.user, territory=data["territory"],
-                                date_from=data["date_from"], date_to=data["date_to"])
+                                date_from=data["date_from"], date_to=data["date_to"],
+                                counting=form.counting())
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     summary_workbook(handle, summary)
     handle.seek(0)

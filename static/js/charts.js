@@ -30,6 +30,8 @@
         }]
       },
       options: {
+        // Axis numbers as a Russian reader writes them (1 234 567,8), whatever the browser.
+        locale: "ru-RU",
         indexAxis: isBar ? "y" : "x",
         animation: false,
         responsive: true,

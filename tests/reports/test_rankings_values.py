@@ -100,7 +100,7 @@ def _expected(metric, raw, members):
 def test_value_rankings_match_independent_computation(values_region, metric):
     raw, members = values_region
     ranking = ranking_compute(communities=Community.objects.all(),
-                              params=RankingParams(metric=metric, date_from=Q1_FROM,
+                              params=RankingParams(counting="all", metric=metric, date_from=Q1_FROM,
                                                    date_to=Q1_TO))
     expected = _expected(metric, raw, members)
     got = {r.community_id: r.value for r in ranking.rows}
@@ -121,7 +121,8 @@ def test_er_rows_show_their_components_and_the_formula(institution_a):
     MemberSnapshot.objects.create(community=community, date=dt.date(2026, 1, 31), members=200)
     first, last = period_bounds("month", year=2026, number=1)
     ranking = ranking_compute(communities=Community.objects.all(),
-                              params=RankingParams(metric="er_post", date_from=first,
+                              params=RankingParams(counting="all", metric="er_post",
+                                                   date_from=first,
                                                    date_to=last))
     [row] = ranking.rows
     assert row.figures["interactions"] == 40  # likes + reposts + comments; views do not count
@@ -143,13 +144,15 @@ def test_engagement_reasons_say_what_is_missing(institution_a):
                                value=0)
     first, last = period_bounds("month", year=2026, number=1)
     by_post = ranking_compute(communities=Community.objects.all(),
-                              params=RankingParams(metric="er_post", date_from=first,
+                              params=RankingParams(counting="all", metric="er_post",
+                                                   date_from=first,
                                                    date_to=last))
     reasons = {r.community_id: r.reason for r in by_post.missing}
     assert reasons[no_posts.pk] == "Нет публикаций за период: ER по публикациям не определён"
     assert reasons[nothing.pk] == "Нет данных за период"
     by_views = ranking_compute(communities=Community.objects.all(),
-                               params=RankingParams(metric="er_views", date_from=first,
+                               params=RankingParams(counting="all", metric="er_views",
+                                                    date_from=first,
                                                     date_to=last))
     reasons = {r.community_id: r.reason for r in by_views.missing}
     assert reasons[no_views.pk] == (
