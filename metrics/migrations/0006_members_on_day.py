@@ -169,8 +169,10 @@ ADDED = """
     FROM added a
     CROSS JOIN LATERAL generate_series(
         a.date::timestamp,
-        COALESCE((SELECT min(s.date) - 1 FROM metrics_membersnapshot s
-                  WHERE s.community_id = a.community_id AND s.date > a.date),
+        -- no snapshot lies past the horizon: a day's collection (date = horizon) looks nothing up
+        COALESCE(CASE WHEN a.date < horizon THEN
+                     (SELECT min(s.date) - 1 FROM metrics_membersnapshot s
+                      WHERE s.community_id = a.community_id AND s.date > a.date) END,
                  horizon)::timestamp,
         interval '1 day') AS g(day)
     ORDER BY 1, 2
