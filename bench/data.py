@@ -202,7 +202,7 @@ def load(scale: Scale, *, seed: int = 1, force: bool = False) -> bool:
             " RESTART IDENTITY CASCADE"
         )
         # The snapshots' trigger would carry millions of COPY rows forward one range at a
-        # time; the rebuild does it in one statement (metrics/migrations/0006).
+        # time; the rebuild does it in one statement (metrics/migrations/0008).
         cursor.execute(f"SELECT set_config('{DAYS_DEFERRED}', 'on', true)")
         for table, columns, rows in TABLES:
             _copy(table, columns, rows(scale, seed))

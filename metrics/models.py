@@ -135,7 +135,7 @@ class MembersOnDay(models.Model):
     nearest earlier one" is one direct read, and a day's figures for every community lie
     together. On PostgreSQL the table is partitioned by month and kept exact by triggers on the
     snapshots (every writer: the collector, imports, the admin, COPY), see migration
-    ``metrics/0006``; other databases (the SQLite demo) get an empty table and read snapshots.
+    ``metrics/0008``; other databases (the SQLite demo) get an empty table and read snapshots.
     """
 
     pk = models.CompositePrimaryKey("date", "community")

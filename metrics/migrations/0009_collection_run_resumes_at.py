@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0006_members_on_day'),
+        ('metrics', '0008_members_on_day'),
     ]
 
     operations = [

@@ -248,7 +248,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("institutions", "0002_community_fillfactor"),
-        ("metrics", "0005_collectionrun_plan"),
+        ("metrics", "0007_backfill_community_history"),
     ]
 
     operations = [
