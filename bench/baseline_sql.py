@@ -47,6 +47,13 @@ FROM j ORDER BY growth IS NULL, place, id
 """
 
 
+def bare_read_sql() -> str:
+    """The figures a growth ranking needs and nothing else: every community's members on
+    %(start)s and on %(end)s, read from the portal's carry-forward ``metrics_membersonday``."""
+    return ("SELECT community_id, date, members FROM metrics_membersonday"
+            " WHERE date IN (%(start)s, %(end)s)")
+
+
 #: The session settings the portal's ranking uses too (reports/rankings/query.py), so the baseline
 #: is not slowed by JIT compilation or an on-disk sort the portal avoids.
 SESSION_SQL = "SET jit = off; SET work_mem = '64MB'"

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 TABLE1 = ("members", "visits", "unique_visitors", "wall_views", "feedback")
 STAMP = "2026-01-01 00:00:00+00"
+DAYS_DEFERRED = "metrics.members_on_day_deferred"
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,21 @@ REGION = Scale("region", communities=3_000, days=730, months=24, territories=30)
 COUNTRY = Scale("country", communities=130_000, days=90, months=0, territories=2_400)
 SMOKE = Scale("smoke", communities=120, days=60, months=3, territories=4)
 # Collection rewrites communities (states, titles) and snapshots, so it gets a registry of its own,
-# reloaded before every run: the region's 3,000 communities with one day of members.
-COLLECT = Scale("collect", communities=3_000, days=1, months=0, territories=30)
-SMOKE_COLLECT = Scale("smoke_collect", communities=30, days=1, months=0, territories=2)
-SCALES = {s.name: s for s in (REGION, COUNTRY, SMOKE, COLLECT, SMOKE_COLLECT)}
+# reloaded before every run: the region's 3,000 communities with one day of members, the day
+# before the collection's pinned "today" (22.11.2026), as a daily collection finds them.
+COLLECTED_UP_TO = dt.date(2026, 11, 21)
+COLLECT = Scale("collect", communities=3_000, days=1, months=0, territories=30,
+                end=COLLECTED_UP_TO)
+SMOKE_COLLECT = Scale("smoke_collect", communities=30, days=1, months=0, territories=2,
+                      end=COLLECTED_UP_TO)
+# The country's registry for its members run, and a tenth of it whose whole walls stand in for
+# the country's posts run (its requests scale with the communities).
+COLLECT_COUNTRY = Scale("collect_country", communities=130_000, days=1, months=0,
+                        territories=2_400, end=COLLECTED_UP_TO)
+COLLECT_SAMPLE = Scale("collect_sample", communities=13_000, days=1, months=0, territories=240,
+                       end=COLLECTED_UP_TO)
+SCALES = {s.name: s for s in (REGION, COUNTRY, SMOKE, COLLECT, SMOKE_COLLECT, COLLECT_COUNTRY,
+                              COLLECT_SAMPLE)}
 
 
 class _LineReader(io.TextIOBase):
@@ -186,10 +198,17 @@ def load(scale: Scale, *, seed: int = 1, force: bool = False) -> bool:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE institutions_territory, institutions_institution, institutions_community,"
-            " metrics_membersnapshot, metrics_metricvalue RESTART IDENTITY CASCADE"
+            " metrics_membersnapshot, metrics_membersonday, metrics_metricvalue"
+            " RESTART IDENTITY CASCADE"
         )
+        # The snapshots' trigger would carry millions of COPY rows forward one range at a
+        # time; the rebuild does it in one statement (metrics/migrations/0008).
+        cursor.execute(f"SELECT set_config('{DAYS_DEFERRED}', 'on', true)")
         for table, columns, rows in TABLES:
             _copy(table, columns, rows(scale, seed))
+        cursor.execute(f"SELECT set_config('{DAYS_DEFERRED}', 'off', true)")
+        cursor.execute("SELECT metrics_members_on_day_rebuild()")
+        for table, _, _ in TABLES:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" COALESCE((SELECT max(id) FROM {table}), 1))"

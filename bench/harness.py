@@ -53,6 +53,25 @@ def median_seconds(fn: Callable[[], Any], *, repeats: int, warmup: int = 1,
     return statistics.median(times)
 
 
+def interleaved_seconds(fns: dict[str, Callable[[], Any]], *,
+                        repeats: int) -> dict[str, list[float]]:
+    """Each function's wall times, run in turn ``repeats`` times after one warm-up round.
+
+    On a shared machine the load moves within seconds; taking the sides in turn puts each
+    repeat of one next to a repeat of the other, so their ratio moves less than their times.
+    """
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def time_ratio(measure: str, portal: float, baseline: float, *, limit: float) -> Result:
     """A measure whose goal is ``portal time <= limit × baseline time``."""
     ratio = portal / baseline if baseline else None

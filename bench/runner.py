@@ -91,7 +91,9 @@ def run_worker(*, database_url: str, group: str, scale: str, names: list[str], r
            # Tasks run in process (eager); the rate limiter still lives in Redis (REDIS_URL).
            "CELERY_BROKER_URL": ""}
     if emulator_url:
-        env |= {"VK_API_BASE_URL": f"{emulator_url}/method/",
+        # Collection runs on real Celery workers with Redis as their broker (when there is one).
+        broker = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL", "")
+        env |= {"VK_API_BASE_URL": f"{emulator_url}/method/", "CELERY_BROKER_URL": broker,
                 "OK_API_BASE_URL": f"{emulator_url}/fb.do", "BENCH_EMULATOR_URL": emulator_url}
     command = [sys.executable, "-m", "bench.worker", "--group", group, "--scale", scale,
                "--repeats", str(repeats), "--out", str(out), "--only", *names]

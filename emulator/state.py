@@ -51,7 +51,7 @@ contract file.
             self.by_token: Counter[str] = Counter()
             self.errors: Counter[str] = Counter()
             self.windows: dict[str, deque[float]] = defaultdict(deque)
-            self.daily: Counter[tuple[str, str]] = Counter()
+            self.daily: Counter[tuple[dt.date, str, str]] = Counter()
             self.daily_limits = dict(DEFAULT_DAILY_LIMITS)
             self.faults: list[Fault] = parse_spec(self.initial_faults,
                                                   slow_seconds=self.slow_seconds)
@@ -132,10 +132,11 @@ contract file.
             return admitted
 
     def spend(self, token: str, method: str) -> bool:
-        """Count a call against the token's daily quota for the method."""
+        """Count a call against the token's quota for the method on the emulator's today."""
+        key = (self.today(), token, method)  # a new day starts every quota afresh
         with self.lock:
-            self.daily[(token, method)] += 1
-            within = self.daily[(token, method)] <= self.daily_limits.get(method, 10**9)
+            self.daily[key] += 1
+            within = self.daily[key] <= self.daily_limits.get(method, 10**9)
             if not within:
                 self.counters["daily_limit_errors"] += 1
             return within

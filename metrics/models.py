@@ -127,6 +127,35 @@ class MemberSnapshot(models.Model):
         return f"{self.community_id} {self.date}: {self.members}"
 
 
+class MembersOnDay(models.Model):
+    """Members of a community on every day: its latest snapshot on or before that day.
+
+    A carry-forward of ``MemberSnapshot`` with a row per community per day from its first
+    snapshot to the latest day any snapshot has (the horizon), so "members on a date or the
+    nearest earlier one" is one direct read, and a day's figures for every community lie
+    together. On PostgreSQL the table is partitioned by month and kept exact by triggers on the
+    snapshots (every writer: the collector, imports, the admin, COPY), see migration
+    ``metrics/0008``; other databases (the SQLite demo) get an empty table and read snapshots.
+    """
+
+    pk = models.CompositePrimaryKey("date", "community")
+    date = models.DateField("дата")
+    community = models.ForeignKey(
+        Community, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+",
+        verbose_name="сообщество",
+    )
+    members = models.PositiveIntegerField("участников")
+    observed_on = models.DateField("дата снимка")
+
+    class Meta:
+        verbose_name = "участники на день"
+        verbose_name_plural = "участники на день"
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.date}: {self.members} ({self.observed_on})"
+
+
 # --- Collection from VK and OK --------------------------------------------------------------------
 
 
@@ -211,6 +240,9 @@ class CollectionRun(models.Model):
     plan = models.CharField("как идёт сбор", max_length=500, blank=True,
                             help_text="Почему сбор медленнее возможного и какой ключ это "
                                       "исправит (по ключам на момент запуска).")
+    resumes_at = models.DateTimeField(
+        "продолжится", null=True, blank=True,
+        help_text="Ключи исчерпали дневные лимиты: сбор продолжится в это время.")
 
     class Meta:
         verbose_name = "сбор данных"

@@ -109,7 +109,11 @@ def collect_monthly() -> list[int]:
 
 @shared_task(name="metrics.tasks.collection_recover_lost", acks_late=True)
 def collection_recover_lost() -> list[int]:
-    """Beat (every 15 minutes): re-queue batches whose worker died; ids of those re-queued."""
+    """Beat (every 15 minutes): re-queue batches whose worker died; ids of those re-queued.
+
+    Runs that waited for their tokens' next day go on too, once it has come.
+    """
+    recovery.collection_runs_resume_due()
     return recovery.collection_recover_lost()
 
 

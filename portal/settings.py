@@ -206,6 +206,21 @@ VK_API_BASE_URL = env.str("VK_API_BASE_URL", default="https://api.vk.com/method/
 VK_API_VERSION = env.str("VK_API_VERSION", default="5.199")
 OK_API_BASE_URL = env.str("OK_API_BASE_URL", default="https://api.ok.ru/fb.do")
 NETWORK_TIMEOUT_SECONDS = env.float("NETWORK_TIMEOUT_SECONDS", default=10.0)
+# What each network allows one token a day, per method (calls; inside VK's `execute` every call
+# counts). The portal counts what each token spends, plans a run across the tokens (the run
+# page shows the plan) and, when every token's allowance is spent, lets the run wait for the
+# next day instead of failing. The defaults are the allowances the emulator enforces
+# (emulator/state.py: wall.get 10,000 a day, groups.getById 100,000 …); set the figures the
+# networks give your tokens in NETWORK_DAILY_LIMITS_JSON ('{"vk": {"wall.get": 5000}}'), whose
+# keys replace the defaults'.
+NETWORK_DAILY_LIMITS = {
+    "vk": {"groups.getById": 100_000, "utils.resolveScreenName": 10_000, "wall.get": 10_000,
+           "stats.get": 5_000},
+    "ok": {"group.getInfo": 100_000, "mediatopic.getTopics": 10_000,
+           "group.getStatTrends": 5_000},
+}
+for _network, _limits in env.json("NETWORK_DAILY_LIMITS_JSON", default={}).items():
+    NETWORK_DAILY_LIMITS.setdefault(_network, {}).update(_limits)
 # A collection batch claimed by a worker and silent for this long is taken as lost (the worker
 # died) and re-queued by the periodic recovery; far longer than any batch takes.
 COLLECTION_BATCH_TIMEOUT_MINUTES = env.int("COLLECTION_BATCH_TIMEOUT_MINUTES", default=30)

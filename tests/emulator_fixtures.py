@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from metrics.quota import quota_counter
 from metrics.ratelimit import get_limiter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,4 +98,5 @@ def emulator(emulator_process, settings):
     settings.OK_API_BASE_URL = emulator_process.ok_url
     settings.NETWORK_TIMEOUT_SECONDS = 2.0
     get_limiter().clear()
+    quota_counter().clear()  # every test starts on a fresh day of the tokens' allowances
     return emulator_process

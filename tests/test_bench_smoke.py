@@ -71,7 +71,7 @@ def test_the_printed_table_names_every_measure(smoke_run):
 def test_collection_smoke_counts_the_emulators_requests(smoke_run):
     _, rows = smoke_run
     collection = [r for r in rows if r["measure"].startswith("collect_")]
-    assert len(collection) == 4
+    assert len(collection) == 6  # members and posts: 1 and 3 tokens, and the country's 10
     for row in collection:
         assert row["extra"]["requests"] >= row["extra"]["minimum_requests"] >= 1, row
         assert row["extra"]["limit_errors"] == 0, row

@@ -1,13 +1,24 @@
-"""VK collection against the emulator's 3 requests a second per token.
+"""VK collection against the emulator's 3 requests a second per token, on real Celery workers.
 
-The real services and tasks run in process: ``collection_run_create`` makes the run and its
-batches, ``dispatch_plan`` hands out the tasks the Celery fan-out would enqueue (one per batch; one
-for all of a posts run's batches, which it collects as a single stream), and each task runs
-eagerly (``.apply``) on a pool of ``WORKERS`` threads standing in for the Celery worker pool.
-Requests go through ``metrics.vk.client`` and the Redis rate limiter.
+As production runs it: ``collection_run_start`` makes the run and its batches and puts the
+fan-out on the Redis queue; a Celery worker with ``WORKERS`` prefork processes
+(``bench.celery_workers``) collects the batches (one task a batch; one task streams all of a posts
+run's batches), requests go through ``metrics.vk.client``, the Redis rate limiter and the
+tokens' daily counts, and the measure waits for the run's row to say it finished. Without a
+broker (no REDIS_URL) the tasks ``dispatch_plan`` hands out run eagerly on ``WORKERS`` threads.
+
+Rows: the region's registry (3,000 communities, 2,400 on VK) with 1 and 3 tokens; the country's
+members (130,000 communities, 104,000 on VK) with 10 tokens; the country's posts with 10 tokens
+over a tenth of the country (13,000 communities whose whole walls are read): its requests are a
+tenth of the country's, and ``extra.scaled_to_country`` says what the whole takes (requests, the
+rate bound, and the days the tokens' daily ``wall.get`` allowances spread it over).
 
 The bound is what the rate limit allows at best: the minimum number of requests ÷ (3 × tokens)
-seconds. The minimum:
+seconds — but never less than the time of those minimum requests themselves. A run of one
+request (members: 2,400 communities are one ``execute``) is never held back by the limit, a
+token may send three at once; so the members bound is max(minimum ÷ (3 × tokens),
+``floor_seconds``), the time of the run's minimum requests sent bare (HTTP and JSON, no limiter,
+no database). The minimum:
 
 - members: ⌈⌈n ÷ 500⌉ ÷ 25⌉ (500 ids a ``groups.getById``, 25 calls an ``execute``);
 - posts: ⌈Σ pages(c) ÷ 25⌉, where pages(c) is how many ``wall.get`` pages of 100 a reader needs
@@ -17,9 +28,8 @@ seconds. The minimum:
 
 The emulator's "today" is pinned (``TODAY``) and the posts run reads the month before it, so every
 run reads the same walls whatever the date. The figures are communities a second; the requests
-are the emulator's own counters. Reported beside them (not judged): ``floor_seconds``, the time
-of the members run's one ``execute`` sent bare (requests + JSON, no limiter, no database) —
-no run of one request can be faster than that.
+are the emulator's own counters; ``extra`` has both parts of the bound (``rate_bound_seconds``,
+``floor_seconds``).
 """
 
 from __future__ import annotations
@@ -32,12 +42,14 @@ import time
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import requests
 from django.conf import settings
 from django.db import connection
 
 from bench import data
+from bench.celery_workers import real_workers_wanted, workers_running
 from bench.context import Context
 from bench.harness import Result
 from emulator import data as emulator_data
@@ -46,9 +58,11 @@ from metrics.collect.choices import RunKind, RunState, TokenKind
 from metrics.collect.runs import (
     collection_run_create,
     collection_run_finish_if_complete,
+    collection_run_start,
     run_communities,
 )
-from metrics.models import NetworkToken
+from metrics.models import CollectionRun, NetworkToken
+from metrics.quota import daily_allowance, quota_counter
 from metrics.ratelimit import get_limiter
 from metrics.tasks import dispatch_plan
 from metrics.tokens import token_register
@@ -57,7 +71,10 @@ from portal.lib.months import add_months
 
 RATE_PER_TOKEN = 3  # the emulator's limit for VK user and service tokens
 TOKEN_COUNTS = (1, 3)
-WORKERS = 4  # threads standing in for Celery worker processes
+NATIONAL_TOKENS = 10
+WORKERS = 4  # Celery prefork processes (threads when there is no broker)
+RUN_TIMEOUT = 900.0
+POLL_SECONDS = 0.01
 MAX_RUNS = 3  # a posts run with one token takes over half a minute
 TODAY = dt.date(2026, 11, 22)
 PERIODS = {RunKind.MEMBERS: TODAY, RunKind.POSTS: add_months(TODAY.replace(day=1), -1)}
@@ -71,19 +88,22 @@ def _emulator(context: Context, action: str, payload: dict | None = None) -> dic
         return json.load(answer)
 
 
+def minimum_calls(kind: str, network_ids: list[int], *, seed: int) -> int:
+    """The fewest method calls a run of ``kind`` over these VK communities makes (see above)."""
+    if kind == RunKind.MEMBERS:
+        return math.ceil(len(network_ids) / GROUPS_PER_CALL)
+    return sum(emulator_data.wall_pages(seed, gid, TODAY, PERIODS[kind]) for gid in network_ids)
+
+
 def minimum_requests(kind: str, network_ids: list[int], *, seed: int) -> int:
     """The fewest requests a run of ``kind`` over these VK communities can make (see above)."""
-    if kind == RunKind.MEMBERS:
-        calls = math.ceil(len(network_ids) / GROUPS_PER_CALL)
-    else:
-        calls = sum(emulator_data.wall_pages(seed, gid, TODAY, PERIODS[kind])
-                    for gid in network_ids)
-    return math.ceil(calls / EXECUTE_MAX_CALLS)
+    return math.ceil(minimum_calls(kind, network_ids, seed=seed) / EXECUTE_MAX_CALLS)
 
 
-def _fresh_state(context: Context, tokens: int) -> None:
+def _fresh_state(context: Context, tokens: int, scale: data.Scale) -> None:
     """The registry as loaded, ``tokens`` VK user tokens, the emulator at zero on ``TODAY``."""
-    data.load(context.scale, force=True)
+    data.load(scale, force=True)
+    quota_counter().clear()  # every run starts on a fresh day of the tokens' allowances
     NetworkToken.objects.all().delete()
     for i in range(tokens):
         token_register(user=None, network=Network.VK, kind=TokenKind.USER,
@@ -102,32 +122,64 @@ def _task_in_thread(task_and_args: tuple) -> None:
         connection.close()
 
 
-def _one_run(kind: str) -> tuple[float, int]:
-    started = time.perf_counter()
+def _run_in_threads(kind: str) -> int:
+    """The run's tasks eagerly on ``WORKERS`` threads (when there is no broker)."""
     run = collection_run_create(kind=kind, network=Network.VK, period=PERIODS[kind])
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(_task_in_thread, dispatch_plan(run.pk)))
     collection_run_finish_if_complete(run_id=run.pk)
+    return run.pk
+
+
+def _run_on_workers(kind: str) -> int:
+    """Started as the portal starts it (the fan-out on the queue); back when its row is done."""
+    run = collection_run_start(kind=kind, network=Network.VK, period=PERIODS[kind])
+    deadline = time.monotonic() + RUN_TIMEOUT
+    rows = CollectionRun.objects.filter(pk=run.pk)
+    while not rows.filter(state__in=[RunState.DONE, RunState.FAILED]).exists():
+        if rows.filter(resumes_at__isnull=False).exists():
+            raise RuntimeError(f"the {kind} run spent the tokens' daily allowances")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {kind} run did not finish in {RUN_TIMEOUT:g} s")
+        time.sleep(POLL_SECONDS)
+    return run.pk
+
+
+def _one_run(kind: str, on_workers: bool) -> tuple[float, float]:
+    """(the run's seconds, of which before a worker took up its fan-out)."""
+    started = time.perf_counter()
+    run_id = _run_on_workers(kind) if on_workers else _run_in_threads(kind)
     seconds = time.perf_counter() - started
-    run.refresh_from_db()
+    run = CollectionRun.objects.get(pk=run_id)
     if run.state != RunState.DONE:
         raise RuntimeError(f"the {kind} run ended {run.state}: {run.message}")
-    return seconds, run.done + run.skipped + run.failed
+    return seconds, (run.started_at - run.created_at).total_seconds()
 
 
-def _floor_seconds(network_ids: list[int], repeats: int = 3) -> float:
-    """The members run's one execute, bare: HTTP and JSON only (the emulator's counters move)."""
-    calls = [groups_by_id_call(network_ids[i:i + GROUPS_PER_CALL])
-             for i in range(0, len(network_ids), GROUPS_PER_CALL)][:EXECUTE_MAX_CALLS]
-    code = "return [" + ",".join(call.script() for call in calls) + "];"
+def _floor_seconds(network_ids: list[int], tokens: int, repeats: int = 3) -> float:
+    """The members run's minimum requests, bare: HTTP and JSON only (the counters move).
+
+    Each ``execute`` asks for up to 25 × 500 ids; they go out as many at a time as the tokens
+    may send at once (3 a token), each with a token of its own, so no limit is reached. One
+    request for the region's 2,400 VK communities.
+    """
+    ids = [network_ids[i:i + GROUPS_PER_CALL] for i in range(0, len(network_ids), GROUPS_PER_CALL)]
+    codes = ["return [" + ",".join(groups_by_id_call(chunk).script() for chunk in
+                                   ids[i:i + EXECUTE_MAX_CALLS]) + "];"
+             for i in range(0, len(ids), EXECUTE_MAX_CALLS)]
     url = settings.VK_API_BASE_URL.rstrip("/") + "/execute"
+
+    def send(numbered: tuple[int, str], repeat: int) -> None:
+        with requests.Session() as session:
+            session.post(url, data={"code": numbered[1], "v": settings.VK_API_VERSION,
+                                    "access_token": f"vkemu-usr-floor-{repeat}-{numbered[0]}"},
+                         timeout=60).json()
+
     timings = []
-    with requests.Session() as session:
-        for i in range(repeats):
-            time.sleep(0.4)  # stays within the floor token's 3 requests a second
+    with ThreadPoolExecutor(max_workers=min(len(codes), RATE_PER_TOKEN * tokens)) as pool:
+        for repeat in range(repeats):
             start = time.perf_counter()
-            session.post(url, data={"code": code, "access_token": f"vkemu-usr-floor-{i}",
-                                    "v": settings.VK_API_VERSION}, timeout=30).json()
+            list(pool.map(lambda numbered, r=repeat: send(numbered, r), enumerate(codes)))
             timings.append(time.perf_counter() - start)
     return statistics.median(timings)
 
@@ -137,32 +189,76 @@ def _network_ids(kind: str) -> list[int]:
                 .values_list("network_id", flat=True))
 
 
-def _measure(context: Context, kind: str, tokens: int) -> Result:
-    timings, stats = [], []
+@dataclass(frozen=True)
+class Row:
+    """One row of the table: how many tokens, over which registry, and its name."""
+
+    tokens: int
+    scale: data.Scale | None = None  # None: the group's (the region's 3,000 communities)
+    where: str = ""
+    sample: int = 1  # the registry is 1/sample of the country it stands in for
+
+
+def _rows(context: Context) -> list[Row]:
+    country = [Row(NATIONAL_TOKENS, data.COLLECT_COUNTRY, "country"),
+               Row(NATIONAL_TOKENS, data.COLLECT_SAMPLE, "country 1/10 sample", sample=10)]
+    if context.smoke:  # the national rows' machinery on the tiny registry
+        country = [Row(NATIONAL_TOKENS, where="country")]
+    return [*(Row(tokens) for tokens in TOKEN_COUNTS), *country]
+
+
+def _label(kind: str, row: Row) -> str:
+    tokens = f"{row.tokens} token{'s' if row.tokens > 1 else ''}"
+    return f"collect_{kind} [{row.where + ', ' if row.where else ''}{tokens}]"
+
+
+def _scaled(kind: str, row: Row, calls: int, minimum: int) -> dict:
+    """What the sample's figures make of the whole country: requests, time, days."""
+    method = "wall.get" if kind == RunKind.POSTS else "groups.getById"
+    per_day = row.tokens * (daily_allowance(Network.VK, method) or 0)
+    country_calls = calls * row.sample
+    return {"sample": row.sample, "country_calls": country_calls,
+            "country_requests": minimum * row.sample,
+            "country_rate_bound_seconds": minimum * row.sample / (RATE_PER_TOKEN * row.tokens),
+            "allowance_per_day": per_day,
+            "country_days": math.ceil(country_calls / per_day) if per_day else None}
+
+
+def _measure(context: Context, kind: str, row: Row, on_workers: bool) -> Result:
+    timings, queue_waits, stats = [], [], []
     floor = None
+    scale = row.scale or context.scale
     for _ in range(min(context.repeats, MAX_RUNS)):
-        _fresh_state(context, tokens)
+        _fresh_state(context, row.tokens, scale)
         if floor is None and kind == RunKind.MEMBERS:
-            floor = _floor_seconds(_network_ids(kind))
+            floor = _floor_seconds(_network_ids(kind), row.tokens)
             _emulator(context, "reset", {})
             _emulator(context, "faults", {"today": TODAY.isoformat()})
         network_ids = _network_ids(kind)
-        seconds, _ = _one_run(kind)
+        seconds, queued = _one_run(kind, on_workers)
         timings.append(seconds)
+        queue_waits.append(queued)
         stats.append(_emulator(context, "stats"))
     communities = len(network_ids)
-    minimum = minimum_requests(kind, network_ids, seed=stats[0]["seed"])
+    calls = minimum_calls(kind, network_ids, seed=stats[0]["seed"])
+    minimum = math.ceil(calls / EXECUTE_MAX_CALLS)
     seconds = statistics.median(timings)
-    bound = minimum / (RATE_PER_TOKEN * tokens)
+    rate_bound = minimum / (RATE_PER_TOKEN * row.tokens)
+    bound = max(rate_bound, floor or 0.0)
     requests_made = max(s["requests"] for s in stats)
-    limit_errors = sum(s["limit_errors"] for s in stats)
-    label = f"collect_{kind} [{tokens} token{'s' if tokens > 1 else ''}]"
-    result = Result(label, communities / seconds, communities / bound, "comm/s",
+    limit_errors = sum(s["limit_errors"] + s["daily_limit_errors"] for s in stats)
+    result = Result(_label(kind, row), communities / seconds, communities / bound, "comm/s",
                     "≥ 0.9× bound, requests = minimum", bound / seconds)
-    result.extra = {"seconds": seconds, "bound_seconds": bound, "communities": communities,
-                    "requests": requests_made, "minimum_requests": minimum,
+    result.extra = {"seconds": seconds, "bound_seconds": bound,
+                    "rate_bound_seconds": rate_bound, "communities": communities,
+                    "requests": requests_made, "minimum_requests": minimum, "calls": calls,
                     "limit_errors": limit_errors, "timings": timings, "today": TODAY.isoformat(),
-                    "floor_seconds": floor}
+                    "floor_seconds": floor, "tokens": row.tokens,
+                    "queued_seconds": statistics.median(queue_waits),
+                    "workers": f"{WORKERS} Celery prefork processes" if on_workers
+                    else f"{WORKERS} threads (no broker)"}
+    if row.sample > 1:
+        result.extra["scaled_to_country"] = _scaled(kind, row, calls, minimum)
     return result.judge(result.ratio >= 0.9 and requests_made == minimum and limit_errors == 0)
 
 
@@ -170,7 +266,13 @@ def _kind(kind: str) -> Callable[[Context], list[Result]]:
     def measure(context: Context) -> list[Result]:
         if not context.emulator_url:
             raise RuntimeError("the collection measures need the emulator (BENCH_EMULATOR_URL)")
-        return [_measure(context, kind, tokens) for tokens in TOKEN_COUNTS]
+        rows = [row for row in _rows(context)
+                if not (kind == RunKind.MEMBERS and row.sample > 1)
+                and not (kind == RunKind.POSTS and row.scale is data.COLLECT_COUNTRY)]
+        if not real_workers_wanted():
+            return [_measure(context, kind, row, False) for row in rows]
+        with workers_running(WORKERS):
+            return [_measure(context, kind, row, True) for row in rows]
 
     measure.__name__ = kind
     return measure

@@ -13,7 +13,8 @@ Each batch is taken with a conditional UPDATE on the state and ``updated_at`` th
 two recoveries at once, or a worker that finishes meanwhile, re-queue nothing twice. A task
 delivered again anyway is harmless: a done batch is skipped, and storing a batch is an upsert
 whose counters replace the batch's own. Runs whose batches are all closed but that were never
-marked finished (the worker died between the two) are finished here.
+marked finished (the worker died between the two) are finished here, and runs that waited for
+their tokens' daily allowances to renew (``metrics.collect.quota_plan``) are dispatched again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from metrics.collect.runs import (
     TASK_BATCHES,
     collection_run_finish_if_complete,
     collection_run_streamed,
+    run_dispatch,
 )
 from metrics.models import CollectionBatch, CollectionRun
 from portal.errors import ServiceUnavailable
@@ -51,7 +53,8 @@ def lost_batches(*, cutoff: dt.datetime) -> list[tuple[int, int, str, dt.datetim
     moved_since = CollectionBatch.objects.filter(run_id=OuterRef("run_id"),
                                                  updated_at__gte=cutoff)
     return list(
-        CollectionBatch.objects.filter(run__state__in=OPEN_RUN_STATES, updated_at__lt=cutoff)
+        CollectionBatch.objects.filter(run__state__in=OPEN_RUN_STATES, updated_at__lt=cutoff,
+                                       run__resumes_at__isnull=True)  # not waiting for a day
         .filter(Q(state=BatchState.RUNNING) | (Q(state=BatchState.PENDING) & ~Exists(moved_since)))
         .order_by("run_id", "index").values_list("pk", "run_id", "state", "updated_at"))
 
@@ -112,3 +115,21 @@ def _finish_closed_runs(cutoff: dt.datetime) -> None:
              .filter(~Exists(open_batches)).values_list("pk", flat=True))
     for run_id in stuck:
         collection_run_finish_if_complete(run_id=run_id)
+
+
+def collection_runs_resume_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Dispatch the runs that waited for their tokens' next day; the ids of those dispatched."""
+    now = now or timezone.now()
+    resumed = []
+    for run_id, resumes_at in (CollectionRun.objects.filter(resumes_at__lte=now)
+                               .order_by("pk").values_list("pk", "resumes_at")):
+        # Claimed by a conditional update, so two recoveries never dispatch a run twice.
+        if CollectionRun.objects.filter(pk=run_id, resumes_at=resumes_at).update(
+                resumes_at=None, message=""):
+            try:
+                run_dispatch(run=CollectionRun.objects.get(pk=run_id))
+            except ServiceUnavailable:
+                CollectionRun.objects.filter(pk=run_id).update(resumes_at=resumes_at)
+                continue
+            resumed.append(run_id)
+    return resumed

@@ -43,6 +43,7 @@ from metrics.collect.fetch import (
 from metrics.collect.guard import members_screen
 from metrics.collect.plan import run_plan
 from metrics.collect.posts import StreamBatch, WallStream, ok_posts, vk_posts
+from metrics.collect.quota_plan import collection_run_wait, quota_resume_at, waiting_message
 from metrics.collect.store import (
     apart_pays,
     record_values_of,
@@ -193,7 +194,8 @@ def collection_run_resume(*, run_id: int) -> CollectionRun:
     run = CollectionRun.objects.get(pk=run_id)
     CollectionBatch.objects.filter(run=run).exclude(state=BatchState.DONE).update(
         state=BatchState.PENDING)
-    CollectionRun.objects.filter(pk=run_id).update(state=RunState.PENDING, message="")
+    CollectionRun.objects.filter(pk=run_id).update(state=RunState.PENDING, message="",
+                                                   resumes_at=None)
     run.refresh_from_db()
     run_dispatch(run=run)
     return run
@@ -215,6 +217,8 @@ def collection_batch_collect(*, batch_id: int) -> bool:
         FETCHERS[(run.kind, run.network)](communities, run.period, result)
     except NoUsableToken as exc:
         result.errors[exc.key] += 1
+        if _waits_for_quota(run, {batch_id: result}):
+            return True
         collection_batch_fail(batch_id=batch_id, error=exc, requests=result.requests,
                               errors=result.errors)
         return True
@@ -251,6 +255,9 @@ def collection_batches_collect(*, batch_ids: Sequence[int]) -> int:
             _batches_store([(batch_id, results.pop(batch_id)) for batch_id in batch_ids])
             closed += len(batch_ids)
     except NoUsableToken as exc:
+        if _waits_for_quota(run, {i: results[i] for i in stream.open_batches()} if stream
+                            else {}):
+            return closed
         return closed + collection_batches_fail(batch_ids=batch_ids, error=exc, results=results)
     except TransientNetworkError as exc:
         for batch_id in stream.open_batches() if stream else []:
@@ -262,6 +269,21 @@ def collection_batches_collect(*, batch_ids: Sequence[int]) -> int:
         raise
     collection_run_finish_if_complete(run_id=run.pk)
     return closed
+
+
+def _waits_for_quota(run: CollectionRun, open_results: dict[int, BatchResult]) -> bool:
+    """With every token resting after its daily allowance, the run waits for the next day.
+
+    The open batches go back to the queue with what they spent counted; nothing fails.
+    """
+    until = quota_resume_at(run.network)
+    if until is None:
+        return False
+    for batch_id, result in open_results.items():
+        _batch_attempt(batch_id=batch_id, requests=result.requests, errors=result.errors,
+                       message=waiting_message(until))
+    collection_run_wait(run_id=run.pk, until=until)
+    return True
 
 
 @transaction.atomic

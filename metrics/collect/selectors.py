@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from institutions.models import Community, profile_of, sees_whole_region
+from metrics.collect.quota_plan import collection_plan
 from metrics.models import CollectionRun, CollectionRunItem
 
 
@@ -30,8 +31,10 @@ def run_items(*, run: CollectionRun, user) -> QuerySet[CollectionRunItem]:
 
 
 def run_progress(run: CollectionRun) -> dict:
-    """What the progress bar polls."""
+    """What the progress bar polls, with the plan while the run is open."""
     return {
+        "quota_plan": None if run.is_finished else collection_plan(run).as_json(),
+        "resumes_at": run.resumes_at.isoformat() if run.resumes_at else None,
         "id": run.pk, "state": run.state, "state_label": run.get_state_display(),
         "total": run.total, "done": run.done, "failed": run.failed, "skipped": run.skipped,
         "processed": run.processed, "percent": run.percent, "requests": run.requests,

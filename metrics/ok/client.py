@@ -36,6 +36,7 @@ from metrics.collect.errors import (
     TransientNetworkError,
 )
 from metrics.collect.transport import TimedAdapter
+from metrics.quota import quota_counter
 from metrics.ratelimit import RateLimiter, get_limiter
 
 GROUPS_PER_CALL = 100
@@ -175,6 +176,12 @@ class OkClient:
             raise TokenInvalid("нет действующего токена OK", key="no_token")
         with self.limiter.slot([c.limit_key for c in self.credentials]) as slot:
             credential = self.credentials[slot.index]
+            quota = quota_counter()  # see metrics.quota: stop before OK refuses (its code 11)
+            if quota.would_exceed(credential.limit_key.name, {method: 1}):
+                raise DailyLimitReached(
+                    "дневной лимит запросов ключа OK исчерпан (по счёту портала)",
+                    key="daily_quota", token_id=credential.token_id)
+            quota.spend(credential.limit_key.name, {method: 1})
             self.requests_made += 1
             self.last_token_id = credential.token_id
             try:

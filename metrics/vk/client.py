@@ -23,7 +23,8 @@ a service token never sends ``execute``, so with service tokens alone each call 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -48,6 +49,7 @@ from metrics.collect.errors import (
     TransientNetworkError,
 )
 from metrics.collect.transport import TimedAdapter
+from metrics.quota import quota_counter
 from metrics.ratelimit import RateLimiter, get_limiter
 from metrics.vk.answers import (
     VkGroup,
@@ -198,19 +200,31 @@ class VkClient:
         return [c for c in self.credentials if c.kind in kinds]
 
     def request(self, method: str, params: dict[str, Any], *, raw: bool = False,
-                kinds: frozenset[str] | None = None) -> Any:
+                kinds: frozenset[str] | None = None,
+                calls: Mapping[str, int] | None = None) -> Any:
         """One HTTP request: wait for the slot of a token the method takes (``kinds``, by
-        default the method's), send, map errors to the portal's types."""
+        default the method's), send, map errors to the portal's types.
+
+        ``calls`` are the method calls the request spends of the token's daily allowances
+        (an ``execute``: its inner calls; otherwise the method once). A token that would pass
+        one is refused here, as VK would refuse it (29), without sending.
+        """
         credentials = self.usable(kinds if kinds is not None else TOKEN_KINDS[method])
         if not credentials:
             raise NoUsableToken("нет действующего ключа VK" if not self.credentials else
                                 f"нет ключа VK того вида, что принимает {method}",
                                 key="no_token")
         keys = [c.limit_key for c in credentials]
+        spends = calls or {method: 1}
         with self.limiter.slot(keys) as slot:
+            credential = credentials[slot.index]
+            quota = quota_counter()
+            if quota.would_exceed(credential.limit_key.name, spends):
+                raise DailyLimitReached(f"{_MESSAGES[29]} (по счёту портала)",
+                                        key="daily_quota", token_id=credential.token_id)
             if self.pace:
                 self.pace()
-            credential = credentials[slot.index]
+            quota.spend(credential.limit_key.name, spends)
             self.requests_made += 1
             self.last_token_id = credential.token_id
             try:
@@ -252,7 +266,8 @@ class VkClient:
         if len(calls) > EXECUTE_MAX_CALLS:
             raise ValueError(f"execute takes at most {EXECUTE_MAX_CALLS} calls")
         answer = self.request("execute", {"code": execute_code(calls)}, raw=True,
-                              kinds=batch_kinds({call.method for call in calls}))
+                              kinds=batch_kinds({call.method for call in calls}),
+                              calls=Counter(call.method for call in calls))
         try:
             results, errors = answer["response"], list(answer.get("execute_errors", []))
         except (KeyError, TypeError) as exc:

@@ -98,12 +98,16 @@ def test_a_token_out_of_daily_quota_rests_until_tomorrow(emulator):
     tired.refresh_from_db()
     assert tired.is_active and tired.rests_until is not None
     assert timezone.localtime(tired.rests_until).date() == timezone.localdate() + dt.timedelta(1)
-    assert run.state == RunState.FAILED and run.errors_by_code.get("vk:29") == 1
+    # the run does not fail: it waits for the token's next day, its batch back in the queue
+    assert run.state == RunState.RUNNING and run.errors_by_code.get("vk:29") == 1
+    assert run.resumes_at == tired.rests_until and "продолжится" in run.message
+    assert run.batches.get().state == BatchState.PENDING and run.failed == 0
     assert emulator.stats()["daily_limit_errors"] == 1
 
     fresh = register(Network.VK, "vkemu-svc-fresh")
     again = members_run()
-    assert again.state == RunState.FAILED  # the emulator's quota is per method for every token
+    assert again.state == RunState.RUNNING  # the emulator's quota is per method for every token
+    assert again.resumes_at is not None
     assert set(emulator.stats()["by_token"]) == {"vkemu-svc-tired", fresh.label}
 
 
