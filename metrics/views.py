@@ -18,7 +18,7 @@ from metrics.choices import Indicator
 from metrics.collect.choices import AnomalyState, RunState
 from metrics.collect.guard import anomaly_decide
 from metrics.collect.mapping import POSTS_MAPPING, STATS_MAPPING
-from metrics.collect.quota_plan import collection_plan
+from metrics.collect.quota_plan import collection_plan_shown
 from metrics.collect.runs import BATCH_SIZES, collection_run_resume, collection_run_start
 from metrics.collect.schedule import DEFAULT_SCHEDULE
 from metrics.collect.selectors import can_see_runs, run_items, run_progress, runs_list
@@ -76,7 +76,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     items = Paginator(run_items(run=run, user=request.user), 100).get_page(
         request.GET.get("page"))
     return render(request, "metrics/run_detail.html", {
-        "run": run, "page": items, "quota_plan": None if run.is_finished else collection_plan(run),
+        "run": run, "page": items, "quota_plan": collection_plan_shown(run),
         "can_resume": is_regional_methodologist(request.user)
         and (not run.is_finished or run.state == RunState.FAILED),
         "errors": sorted(run.errors_by_code.items(), key=lambda kv: -kv[1]),

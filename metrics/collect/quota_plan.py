@@ -13,6 +13,7 @@ batches go back to the queue and it continues when the tokens' day renews
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import F, Func, IntegerField, Min, Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from institutions.choices import Network
 from metrics.collect.choices import BatchState, RunKind
@@ -27,6 +29,8 @@ from metrics.models import CollectionBatch, CollectionRun, NetworkToken
 from metrics.quota import daily_allowance, quota_counter
 from metrics.tokens import limit_key, next_day_start, tokens_usable
 from metrics.vk.calls import EXECUTE_MAX_CALLS, batch_kinds
+
+log = logging.getLogger(__name__)
 
 #: (kind, network) → (the method a run spends, communities one call covers).
 SPENDS = {
@@ -149,6 +153,18 @@ def collection_plan(run: CollectionRun, *, now: dt.datetime | None = None) -> Ru
     return RunPlan(method=method, communities_left=left_communities, calls_needed=calls,
                    requests_needed=requests, tokens=quotas, left_today=left_today,
                    per_day=per_day, days=days, finish=finish)
+
+
+def collection_plan_shown(run: CollectionRun) -> RunPlan | None:
+    """The plan a page shows: none for a finished run, or while the day's counters are out of
+    reach (Redis down) — the page still answers, without the plan."""
+    if run.is_finished:
+        return None
+    try:
+        return collection_plan(run)
+    except RedisError:
+        log.warning("daily counters unreachable: run %s shown without its plan", run.pk)
+        return None
 
 
 # --- waiting for tomorrow -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from institutions.models import Community, profile_of, sees_whole_region
-from metrics.collect.quota_plan import collection_plan
+from metrics.collect.quota_plan import collection_plan_shown
 from metrics.models import CollectionRun, CollectionRunItem
 
 
@@ -33,7 +33,7 @@ def run_items(*, run: CollectionRun, user) -> QuerySet[CollectionRunItem]:
 def run_progress(run: CollectionRun) -> dict:
     """What the progress bar polls, with the plan while the run is open."""
     return {
-        "quota_plan": None if run.is_finished else collection_plan(run).as_json(),
+        "quota_plan": plan.as_json() if (plan := collection_plan_shown(run)) else None,
         "resumes_at": run.resumes_at.isoformat() if run.resumes_at else None,
         "id": run.pk, "state": run.state, "state_label": run.get_state_display(),
         "total": run.total, "done": run.done, "failed": run.failed, "skipped": run.skipped,
