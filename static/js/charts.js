@@ -52,6 +52,7 @@
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
+        locale: "ru-RU",  // axis numbers as 4 500, whatever the browser's own language
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: { label: function (ctx) {

@@ -16,18 +16,18 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from demo.members import seed_member_history
+from demo.table1 import seed_table1_history
+from demo.tokens import demo_tokens_ensure
 from institutions.choices import Network
 from metrics.collect.choices import ItemOutcome, RunKind, RunState
 from metrics.collect.runs import collection_run_create
-from metrics.demo import seed_member_history
-from metrics.demo_tokens import demo_tokens_ensure
 from metrics.models import CollectionRun, CollectionRunItem
 from portal.lib.months import add_months
-from reports.demo import seed_table1_history
-from reports.export_jobs import export_job_execute
+from reports.exports.jobs import export_job_execute
 from reports.models import ExportJob, ExportKind, Report, ReportState
-from reports.publishing import ranking_publish
 from reports.rankings import RankingParams
+from reports.rankings.publishing import ranking_publish
 from tests.browser.a11y import DESKTOP, PHONE, axe_violations, crawl
 from tests.browser.conftest import login_through_form
 from tests.factories import CommunityFactory, InstitutionFactory
