@@ -55,17 +55,6 @@
     });
   }
 
-  // Where the grid scrolls sideways (a phone, a narrow window), bring the first month open for
-  // entry into view, with as many earlier months beside it as fit, rather than start at January.
-  function showFirstOpenMonth(grid) {
-    var frame = grid.parentElement;
-    var first = grid.querySelector("input[data-row]");
-    if (!first || frame.scrollWidth <= frame.clientWidth) return;
-    var cell = first.closest("td");
-    var right = cell.offsetLeft + cell.offsetWidth;
-    if (right > frame.clientWidth) frame.scrollLeft = right - frame.clientWidth;
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("table1-form");
     if (!form) return;
@@ -75,7 +64,6 @@
       if (event.target.matches("input[data-row]")) markDirty(event.target);
     });
     form.querySelectorAll("input[data-row]").forEach(markDirty);
-    form.querySelectorAll("[data-grid]").forEach(showFirstOpenMonth);
   });
 })();
 
