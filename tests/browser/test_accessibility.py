@@ -29,7 +29,7 @@ from reports.models import ExportJob, ExportKind, Report, ReportState
 from reports.rankings import RankingParams
 from reports.rankings.publishing import ranking_publish
 from tests.browser.a11y import DESKTOP, PHONE, axe_violations, crawl
-from tests.browser.conftest import login_through_form
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, login_through_form
 from tests.factories import CommunityFactory, InstitutionFactory
 
 PAGES_PER_PERSONA = 36
@@ -90,7 +90,7 @@ def _tab(browser, browser_context_args, base_url) -> Page:
     context = browser.new_context(**{**browser_context_args, "base_url": base_url,
                                      "viewport": DESKTOP})
     tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    tab.set_default_timeout(DEFAULT_TIMEOUT_MS)
     return tab
 
 
@@ -248,7 +248,7 @@ def phone(browser, browser_context_args, base_url):
     context = browser.new_context(**{**browser_context_args, "base_url": base_url,
                                      "viewport": PHONE}, is_mobile=True, has_touch=True)
     tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    tab.set_default_timeout(DEFAULT_TIMEOUT_MS)
     yield tab
     context.close()
 
@@ -274,6 +274,7 @@ def test_on_a_phone_the_menu_folds_and_opens_from_the_keyboard(phone, municipal_
     expect(toggle).to_be_focused()
     expect(registry).to_be_hidden()
     phone.keyboard.press("Space")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     registry.click()
     expect(phone.get_by_role("heading", name="Реестр учреждений")).to_be_visible()
 
