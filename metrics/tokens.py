@@ -233,7 +233,7 @@ def token_register(
         rests_until = token_check(network=network, kind=kind, secret=secret, app_key=app_key,
                                   app_secret=app_secret, communities=communities,
                                   fingerprint=fingerprint)
-    return _token_store(
+    return token_store(
         user=user, network=network, kind=kind, secret=secret, label=label.strip() or kind,
         communities=communities, app_key=app_key, app_secret=app_secret,
         fingerprint=fingerprint, checked=check, rests_until=rests_until,
@@ -241,7 +241,7 @@ def token_register(
 
 
 @transaction.atomic
-def _token_store(*, user, network: str, kind: str, secret: str, label: str,
+def token_store(*, user, network: str, kind: str, secret: str, label: str,
                  communities: Sequence[Community], app_key: str, app_secret: str,
                  fingerprint: str, checked: bool, rests_until: dt.datetime | None
                  ) -> NetworkToken:
