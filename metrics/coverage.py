@@ -13,7 +13,8 @@ from metrics.collect.choices import TokenKind
 from metrics.models import NetworkToken
 
 EXPIRES_SOON_DAYS = 7
-STATS_KINDS = (TokenKind.USER, TokenKind.COMMUNITY)
+# As the collector plans statistics (metrics.tokens.tokens_usable): user tokens of admins only.
+STATS_KINDS = (TokenKind.USER,)
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,8 @@ def tokens_usable(*, network: str, for_stats: bool = False) -> QuerySet[NetworkT
     """
     now = timezone.now()
     tokens = NetworkToken.objects.filter(network=network, is_active=True).filter(
-        Q(rests_until__isnull=True) | Q(rests_until__lte=now))
+        Q(rests_until__isnull=True) | Q(rests_until__lte=now)).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now))  # a connected token past its time
     if for_stats:
         return tokens.filter(kind=TokenKind.USER, communities__isnull=False).distinct()
     return tokens

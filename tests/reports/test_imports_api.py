@@ -164,18 +164,6 @@ def test_bulk_values_may_be_marked_as_imported_with_their_source(api_as, regiona
     assert listed["source_file"] == "выгрузка СММ 2025"
 
 
-def test_completeness_api_answers_within_scope(api_as, municipal_a, world, territory_a):
-    answer = api_as(municipal_a).get("/api/v1/completeness/?month=2026-01")
-    assert answer.status_code == 200
-    body = answer.json()
-    assert body["month"] == "2026-01" and body["deadline"] == "2026-02-05"
-    assert [t["territory"] for t in body["territories"]] == [territory_a.pk]
-    line = body["territories"][0]
-    assert line["institutions"] == 2 and line["by_state"]["draft"] == 0
-    assert {i["short_name"] for i in line["silent"]} == {
-        "Дом культуры Алексеевки", "Областная библиотека"}
-
-
 def test_completeness_api_refuses_a_bad_month(api_as, regional):
     answer = api_as(regional).get("/api/v1/completeness/?month=январь")
     assert answer.status_code == 400
