@@ -106,7 +106,7 @@ def _rejected_message(errors: list[PastRowError]) -> str:
             f"Первая: строка {errors[0].row}, {errors[0].column}: {errors[0].message}")
 
 
-class _Communities:
+class CommunityFinder:
     """The communities the user may load figures for, found by id or by link."""
 
     def __init__(self, user) -> None:
@@ -136,7 +136,7 @@ class _Communities:
 
 def _parse_rows(user, rows: list[PastMembersRow]
                 ) -> tuple[dict[tuple[int, dt.date], int], list[PastRowError]]:
-    communities = _Communities(user)
+    communities = CommunityFinder(user)
     parsed: dict[tuple[int, dt.date], int] = {}
     first_row: dict[tuple[int, dt.date], int] = {}
     errors: list[PastRowError] = []

@@ -28,13 +28,19 @@ HEADER_WORDS = {
 TEMPLATE_HEADER = ["Сообщество", "Дата", "Участников"]
 
 
+def table_cells(*, name: str, data: bytes) -> tuple[str, list[list[Any]]]:
+    """The sheet's title ("" for CSV) and its rows of cells, from a .xlsx or .csv file."""
+    if (name or "").lower().endswith(".xlsx"):
+        return _sheet_title(data), _xlsx_cells(data)
+    if (name or "").lower().endswith(".csv"):
+        return "", _csv_cells(data)
+    raise ValidationFailed("Нужен файл .xlsx или .csv.")
+
+
 def past_members_file_rows(*, name: str, data: bytes) -> list[PastMembersRow]:
     """Rows of a .csv or .xlsx file; ValidationFailed when the file or its header is unusable."""
-    if (name or "").lower().endswith(".xlsx"):
-        return _rows(_xlsx_cells(data), sheet_of=_sheet_title(data))
-    if (name or "").lower().endswith(".csv"):
-        return _rows(_csv_cells(data), sheet_of="")
-    raise ValidationFailed("Нужен файл .xlsx или .csv.")
+    sheet, cells = table_cells(name=name, data=data)
+    return _rows(cells, sheet_of=sheet)
 
 
 def _csv_cells(data: bytes) -> list[list[Any]]:

@@ -27,6 +27,7 @@ from metrics.past import MAX_MEMBERS, PastMembersRow, can_import_past, past_memb
 from metrics.past_files import past_members_file_rows
 from portal.errors import NotAllowed, RowsRejected, ValidationFailed
 from reports.api.values import ValueChangeSerializer
+from reports.imports.past_values import past_values_import
 from reports.imports.services import table1_import
 from reports.imports.table1 import ImportProblem, ImportRejected
 from reports.workflow import rules
@@ -49,6 +50,10 @@ class Table1UploadSerializer(serializers.Serializer):
 
 class PastMembersFileSerializer(FileUploadSerializer):
     file = serializers.FileField(help_text="файл .xlsx или .csv: Сообщество, Дата, Участников")
+
+
+class PastValuesFileSerializer(FileUploadSerializer):
+    file = serializers.FileField(help_text="файл .xlsx или .csv: Сообщество, Месяц, показатели")
 
 
 class PastMembersItemSerializer(serializers.Serializer):
@@ -115,6 +120,12 @@ class Table1ImportAnswerSerializer(serializers.Serializer):
     files = serializers.IntegerField()
     sheets = serializers.IntegerField()
     institutions = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    changes = ValueChangeSerializer(many=True)
+
+
+class PastValuesAnswerSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
     changed = serializers.IntegerField()
     changes = ValueChangeSerializer(many=True)
 
@@ -260,6 +271,29 @@ class ImportViewSet(viewsets.GenericViewSet):
                 for n, r in enumerate(data["rows"], start=1)]
         return _past_members(request, rows, source_file=data["source_file"],
                              dry_run=data["dry_run"])
+
+    @extend_schema(request={"multipart/form-data": PastValuesFileSerializer},
+                   responses={200: PastValuesAnswerSerializer},
+                   operation_id="imports_past_values_file",
+                   summary="Импорт прошлых значений Таблицы 1 из файла")
+    @action(detail=False, methods=["post"], url_path="past-values/file")
+    def past_values_file(self, request: Request) -> Response:
+        """Table-1 values of past months from a flat .xlsx/.csv: Сообщество, Месяц, показатели."""
+        _require(rules.may_enter_values(request.user), rules.ENTER_VALUES_REFUSED)
+        body = PastValuesFileSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload, dry_run = body.validated_data["file"], body.validated_data["dry_run"]
+        try:
+            result = past_values_import(user=request.user, name=upload.name,
+                                        data=_upload_bytes(upload), dry_run=dry_run)
+        except ValidationFailed as exc:
+            errors = (exc.details or {}).get("errors") if isinstance(exc.details, dict) else None
+            if not errors:
+                raise
+            raise _rejected([{"file": upload.name, **e} for e in errors]) from exc
+        return Response(PastValuesAnswerSerializer({
+            "dry_run": dry_run, "changed": len(result.changes),
+            "changes": [c.as_dict() for c in result.changes]}).data)
 
     @extend_schema(request={"multipart/form-data": PastMembersFileSerializer},
                    responses={200: PastMembersAnswerSerializer},

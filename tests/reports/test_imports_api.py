@@ -168,3 +168,45 @@ def test_completeness_api_refuses_a_bad_month(api_as, regional):
     answer = api_as(regional).get("/api/v1/completeness/?month=январь")
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "validation_failed"
+
+
+PAST_VALUES = "/api/v1/imports/past-values/file/"
+
+
+def test_past_table1_values_from_a_flat_file_dry_run_then_for_real(api_as, editor_a,
+                                                                    community_a):
+    csv = ("Сообщество;Месяц;Количество участников;Посещения\n"
+           f"{community_a.url};2025-11;1500;320\n"
+           f"{community_a.pk};12.2025;1520;\n").encode()
+    client = api_as(editor_a)
+    dry = client.post(PAST_VALUES, {"file": _upload("smm.csv", csv), "dry_run": "true"},
+                      format="multipart")
+    assert dry.status_code == 200, dry.content
+    assert (dry.json()["dry_run"], dry.json()["changed"]) == (True, 3)
+    assert not MetricValue.objects.exists()
+    done = client.post(PAST_VALUES, {"file": _upload("smm.csv", csv)}, format="multipart")
+    assert done.json()["changed"] == 3
+    visits = MetricValue.objects.get(indicator="visits")
+    assert (visits.month, visits.value, visits.source, visits.source_file, visits.updated_by) \
+        == (dt.date(2025, 11, 1), 320, "import", "smm.csv", editor_a)
+
+
+def test_refused_past_values_name_each_cell(api_as, editor_a, community_a, community_b):
+    csv = ("Сообщество;Месяц;Посещения\n"
+           f"{community_a.pk};2025-11;много\n"
+           f"{community_b.pk};2025-11;10\n"
+           f"{community_a.pk};ноябрь;10\n").encode()
+    answer = api_as(editor_a).post(PAST_VALUES, {"file": _upload("x.csv", csv)},
+                                   format="multipart")
+    assert answer.status_code == 400
+    errors = answer.json()["error"]["details"]["errors"]
+    assert sorted((e["row"], e["column"]) for e in errors) == [(3, "A"), (4, "B")]
+    rows = [e for e in errors if e["row"] == 3]
+    assert "не найдено" in rows[0]["message"]
+    assert not MetricValue.objects.exists()
+    only_figure = ("Сообщество;Месяц;Посещения\n"
+                   f"{community_a.pk};2025-11;много\n").encode()
+    answer = api_as(editor_a).post(PAST_VALUES, {"file": _upload("y.csv", only_figure)},
+                                   format="multipart")
+    [error] = answer.json()["error"]["details"]["errors"]
+    assert (error["row"], error["column"], error["file"]) == (2, "C", "y.csv")
