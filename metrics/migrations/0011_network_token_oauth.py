@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0008_past_data_sources'),
+        ('metrics', '0010_past_data_sources'),
     ]
 
     operations = [

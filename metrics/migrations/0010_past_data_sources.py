@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('institutions', '0004_api_tokens'),
-        ("metrics", "0007_backfill_community_history"),
+        ("metrics", "0009_collection_run_resumes_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
