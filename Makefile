@@ -25,7 +25,13 @@ venv: $(STAMP)
 run: venv
 	@unset DATABASE_URL CELERY_BROKER_URL; export DEBUG=1 \
 	  VK_API_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT)/method/ \
-	  OK_API_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT)/fb.do; \
+	  OK_API_BASE_URL=http://127.0.0.1:$(EMULATOR_PORT)/fb.do \
+	  VK_OAUTH_AUTHORIZE_URL=http://127.0.0.1:$(EMULATOR_PORT)/vkid/authorize \
+	  VK_OAUTH_TOKEN_URL=http://127.0.0.1:$(EMULATOR_PORT)/vkid/oauth2/auth VK_OAUTH_CLIENT_ID=51234567 \
+	  OK_OAUTH_AUTHORIZE_URL=http://127.0.0.1:$(EMULATOR_PORT)/ok/oauth/authorize \
+	  OK_OAUTH_TOKEN_URL=http://127.0.0.1:$(EMULATOR_PORT)/ok/oauth/token.do \
+	  OK_OAUTH_CLIENT_ID=512000000001 OK_OAUTH_CLIENT_SECRET=emulator-secret \
+	  OK_APPLICATION_KEY=CBAEMULATOR; \
 	$(PY) manage.py migrate --noinput -v0 && \
 	$(PY) manage.py seed_demo && \
 	{ $(PY) manage.py network_emulator --port $(EMULATOR_PORT) >/tmp/portal-emulator.log 2>&1 & \

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from demo.network import fitting_id, title_of
 from institutions.choices import (
@@ -187,8 +186,6 @@ def _users(territories: list[Territory], institutions: list[Institution]) -> Non
         elif demo.role == Role.EDITOR:
             first = [i for i in institutions if i.territory_id == territories[0].pk]
             profile.institutions.set(first[:2])
-        elif demo.role == Role.API_CLIENT:
-            Token.objects.get_or_create(user=user)
 
 
 def _methodologist_permissions() -> list[Permission]:

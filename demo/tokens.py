@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from institutions.apitokens import api_token_create
 from institutions.choices import Network
-from institutions.models import Community
+from institutions.models import ApiToken, Community
 from metrics.collect.choices import TokenKind
 from metrics.models import NetworkToken
 from metrics.tokens import secret_fingerprint, token_register
@@ -51,3 +52,20 @@ def demo_tokens_ensure() -> int:
                        community_ids=communities, check=False, **extra)
         added += 1
     return added
+
+
+DEMO_API_USER = "api"
+DEMO_API_TOKEN_NAME = "Демо"
+
+
+def demo_api_token_ensure() -> str | None:
+    """Give the demo API client a token when it has none; return the key (shown only now).
+
+    Only a hash is stored, so a later run cannot print it again: a new token is made on the
+    profile page or with POST /api/v1/tokens/obtain/.
+    """
+    user = get_user_model().objects.filter(username=DEMO_API_USER).first()
+    if user is None or ApiToken.objects.filter(user=user, revoked=False).exists():
+        return None
+    _, key = api_token_create(user=user, name=DEMO_API_TOKEN_NAME)
+    return key

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from emulator import ok, vk, vkscript
+from emulator import oauth, ok, vk, vkscript
 from emulator.faults import Fault
 from emulator.protocol import ApiFailure, token_info, vk_failure
 from emulator.state import Emulator
@@ -62,6 +62,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._vk(path[len("/method/"):], params, arrived)
             elif path.rstrip("/").endswith("fb.do"):
                 self._ok(params, arrived)
+            elif path.startswith(("/vkid/", "/ok/oauth/")):
+                self._oauth(path, params)
             elif path.startswith("/_emulator/"):
                 self._control(path[len("/_emulator/"):].strip("/"))
             else:
@@ -81,6 +83,26 @@ class Handler(BaseHTTPRequestHandler):
         # encoding a big answer, and the bytes are the same.
         body = json.dumps(payload, ensure_ascii=False, check_circular=False).encode()
         self._send(200, body[: max(1, len(body) // 2)] if truncated else body)
+
+    def _oauth(self, path: str, params: dict) -> None:
+        network = "vk" if path.startswith("/vkid/") else "ok"
+        state = self.emulator.oauth
+        try:
+            if path.endswith("/authorize") and self.command == "GET":
+                oauth.check_authorize(network, params)
+                page = oauth.consent_page(network, params, path)
+                self._send(200, page.encode(), "text/html; charset=utf-8")
+            elif path.endswith("/authorize"):
+                self.send_response(302)
+                self.send_header("Location", oauth.approve(network, params, state))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif path.endswith(("/oauth2/auth", "/token.do")) and self.command == "POST":
+                self._json(oauth.token(network, params, state))
+            else:
+                self._send(404, b"{}")
+        except oauth.OAuthError as exc:
+            self._send(exc.status, json.dumps(exc.body()).encode())
 
     def _control(self, action: str) -> None:
         emu = self.emulator

@@ -15,6 +15,7 @@ import threading
 from collections import Counter, defaultdict, deque
 
 from emulator.faults import Fault, parse_spec
+from emulator.oauth import OAuthState
 from emulator.protocol import TokenInfo
 
 JOURNAL_MAX = 20_000
@@ -40,6 +41,7 @@ contract file.
         self.seed, self.slow_seconds = seed, slow_seconds
         self.lock = threading.Lock()
         self.initial_faults = faults
+        self.oauth = OAuthState()
         self.reset()
 
     # --- state ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import models, transaction
 from django.utils import timezone
+from rest_framework_api_key.models import APIKey
 from simple_history.admin import SimpleHistoryAdmin
 
 from institutions.history import community_history_record
@@ -89,3 +90,7 @@ class UserProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__last_name"]
     filter_horizontal = ["territories", "institutions"]
     raw_id_fields = ["user"]
+
+
+# The library's own key model is unused: the portal's tokens belong to people (ApiToken).
+admin.site.unregister(APIKey)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 from simple_history.models import HistoricalRecords
 
 from institutions.choices import (
@@ -19,6 +20,14 @@ from institutions.choices import (
     TerritoryKind,
 )
 from institutions.validators import validate_inn, validate_oktmo
+
+
+class ApiTokenManager(BaseAPIKeyManager):
+    """The library's key generation and lookup by prefix, for the portal's own token model."""
+
+    def get_usable_keys(self) -> models.QuerySet:
+        return super().get_usable_keys().select_related("user")
+
 
 REGION_WIDE_ROLES = {Role.REGIONAL_METHODOLOGIST, Role.VIEWER, Role.API_CLIENT}
 
@@ -294,3 +303,24 @@ class UserProfile(models.Model):
         if not hasattr(self, "_institution_ids"):
             self._institution_ids = list(self.institutions.values_list("pk", flat=True))
         return self._institution_ids
+
+
+class ApiToken(AbstractAPIKey):
+    """A named API token of one person; only its hash is stored (djangorestframework-api-key).
+
+    The token authenticates as its owner, so it sees exactly what the owner sees.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+        verbose_name="владелец",
+    )
+    last_used_at = models.DateTimeField("последнее использование", null=True, blank=True)
+
+    objects = ApiTokenManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "токен API"
+        verbose_name_plural = "токены API"
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["user", "revoked"], name="apitoken_user_revoked_idx")]

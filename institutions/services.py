@@ -94,6 +94,9 @@ def _lock_registry_imports() -> None:
 
 def _apply_plan(plan: ImportPlan, *, user: Any | None) -> None:
     history_user = user if getattr(user, "is_authenticated", False) else None
+    for territory in plan.new_territories:
+        territory.full_clean()
+        territory.save()  # institutions of the plan refer to these very objects
     _create_institutions(plan, history_user)
     _update_institutions(plan, history_user)
     _create_communities(plan)

@@ -7,7 +7,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from institutions.filters import InstitutionFilter
-from institutions.forms import RegistryImportForm
+from institutions.forms import XLSX_MIME, RegistryImportForm
+from institutions.imports.template import registry_template_xlsx
+from institutions.imports.vocabulary import institution_type_words
 from institutions.models import is_regional_methodologist, profile_of
 from institutions.selectors import (
     institution_communities,
@@ -101,11 +103,21 @@ def _forget_upload(request: HttpRequest, token: str) -> None:
 
 
 @login_required
+def registry_import_template(request: HttpRequest) -> HttpResponse:
+    """The .xlsx template: columns, an example row, notes and the accepted type words."""
+    _require_regional_methodologist(request.user)
+    response = HttpResponse(registry_template_xlsx(), content_type=XLSX_MIME)
+    response["Content-Disposition"] = 'attachment; filename="registry-template.xlsx"'
+    return response
+
+
+@login_required
 def registry_import_upload(request: HttpRequest) -> HttpResponse:
     """Upload a registry .xlsx and see the plan; nothing is written until «Применить»."""
     _require_regional_methodologist(request.user)
     form = RegistryImportForm(request.POST or None, request.FILES or None)
-    context = {"form": form, "plan": None, "token": None}
+    context = {"form": form, "plan": None, "token": None,
+               "type_words": institution_type_words()}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -137,7 +149,8 @@ def registry_import_apply(request: HttpRequest) -> HttpResponse:
     finally:
         _forget_upload(request, token)
     if not plan.applied:
-        context = {"form": RegistryImportForm(), "plan": plan, "token": None}
+        context = {"form": RegistryImportForm(), "plan": plan, "token": None,
+                   "type_words": institution_type_words()}
         return render(request, "institutions/import.html", context)
     messages.success(request, f"Импорт реестра выполнен. {plan.summary()}")
     return redirect("registry")

@@ -24,6 +24,7 @@ TABLE1_INDICATORS = [
     Indicator.WALL_VIEWS,
     Indicator.FEEDBACK,
 ]
+TABLE1_INDICATOR_CHOICES = [(i.value, i.label) for i in TABLE1_INDICATORS]
 TABLE1_FOOTNOTES = [
     "* человек, который посещает группу в первый раз в течении обусловленного (заданного) "
     "периода времени",

@@ -44,6 +44,8 @@ class MetricValue(models.Model):
         verbose_name="кто внёс",
     )
     updated_at = models.DateTimeField("когда внесено", auto_now=True)
+    source_file = models.CharField("файл импорта", max_length=200, blank=True, default="",
+                                   db_default="")
     api_value = models.PositiveBigIntegerField("значение из API", null=True, blank=True)
     api_source = models.CharField(
         "источник API", max_length=16, choices=ValueSource.choices, blank=True
@@ -103,8 +105,18 @@ class ValueCount(models.Model):
         return f"{self.community_id}: {self.rows}"
 
 
+class SnapshotSource(models.TextChoices):
+    COLLECTED = "collected", "Собрано из соцсети"
+    IMPORT = "import", "Импорт"
+
+
 class MemberSnapshot(models.Model):
-    """Members of a community on a date, as collected daily."""
+    """Members of a community on a date: collected daily, or imported for past dates.
+
+    A collected figure is the network's own count on that date, so it replaces an imported one
+    and an import never replaces it (``metrics.past``). ``collected_at`` is when the row was
+    last written, by either path.
+    """
 
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="snapshots", verbose_name="сообщество"
@@ -112,6 +124,16 @@ class MemberSnapshot(models.Model):
     date = models.DateField("дата")
     members = models.PositiveIntegerField("участников")
     collected_at = models.DateTimeField("собрано", auto_now=True)
+    # Database defaults: the collectors write rows with one raw INSERT that names no source.
+    source = models.CharField("источник", max_length=16, choices=SnapshotSource.choices,
+                              default=SnapshotSource.COLLECTED,
+                              db_default=SnapshotSource.COLLECTED)
+    source_file = models.CharField("файл импорта", max_length=200, blank=True, default="",
+                                   db_default="")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name="кто импортировал",
+    )
 
     class Meta:
         verbose_name = "участники на дату"
@@ -120,6 +142,8 @@ class MemberSnapshot(models.Model):
             models.UniqueConstraint(
                 fields=["community", "date"], name="member_snapshot_natural_key"
             ),
+            models.CheckConstraint(condition=Q(source__in=SnapshotSource.values),
+                                   name="member_snapshot_source_valid"),
         ]
         indexes = [models.Index(fields=["date"], name="member_snapshot_date_idx")]
 
@@ -186,6 +210,11 @@ class NetworkToken(models.Model):
     rests_until = models.DateTimeField("отдыхает до (дневной лимит)", null=True, blank=True)
     checked_at = models.DateTimeField("проверен", null=True, blank=True)
     created_at = models.DateTimeField("зарегистрирован", auto_now_add=True)
+    # Tokens connected through OAuth («Подключить VK/ОК») expire and are renewed with these.
+    expires_at = models.DateTimeField("действует до", null=True, blank=True)
+    refresh_encrypted = models.TextField("ключ обновления (зашифрован)", blank=True,
+                                         editable=False)
+    device_id = models.CharField("device_id VK ID", max_length=100, blank=True, editable=False)
 
     class Meta:
         verbose_name = "ключ доступа к API"

@@ -89,7 +89,8 @@ def values_diff(*, cells: Mapping[CellKey, int | None]) -> list[ValueChange]:
 
 @transaction.atomic
 def values_write(
-    *, cells: Mapping[CellKey, int | None], source: str, user, channel: str
+    *, cells: Mapping[CellKey, int | None], source: str, user, channel: str,
+    source_file: str = "",
 ) -> list[ValueChange]:
     """Store figures people typed or imported; return what changed.
 
@@ -119,6 +120,7 @@ def values_write(
         if row is None:
             row = MetricValue(community_id=key[0], month=key[1], indicator=key[2])
         row.value, row.source, row.updated_by, row.is_confirmed = new, source, user, False
+        row.source_file = source_file[:200]
         _save_with_history(row, user=user, reason=_history_reason(channel, states.get(key[:2])))
     return changes
 

@@ -125,3 +125,11 @@ def members_month_fill(month: str | None = None) -> dict:
     """
     target = parse_month(month) if month else members_month.previous_month()
     return members_month.members_month_record(month=target).as_dict()
+
+
+@shared_task(name="metrics.tasks.refresh_connected_tokens")
+def refresh_connected_tokens() -> dict[str, int]:
+    """Hourly: renew tokens connected through OAuth before they expire."""
+    from metrics.oauth import tokens_refresh_due
+
+    return tokens_refresh_due()

@@ -160,7 +160,8 @@ def tokens_usable(*, network: str, for_stats: bool = False) -> QuerySet[NetworkT
     """
     now = timezone.now()
     tokens = NetworkToken.objects.filter(network=network, is_active=True).filter(
-        Q(rests_until__isnull=True) | Q(rests_until__lte=now))
+        Q(rests_until__isnull=True) | Q(rests_until__lte=now)).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now))  # a connected token past its time
     if for_stats:
         return tokens.filter(kind=TokenKind.USER, communities__isnull=False).distinct()
     return tokens
@@ -233,7 +234,7 @@ def token_register(
         rests_until = token_check(network=network, kind=kind, secret=secret, app_key=app_key,
                                   app_secret=app_secret, communities=communities,
                                   fingerprint=fingerprint)
-    return _token_store(
+    return token_store(
         user=user, network=network, kind=kind, secret=secret, label=label.strip() or kind,
         communities=communities, app_key=app_key, app_secret=app_secret,
         fingerprint=fingerprint, checked=check, rests_until=rests_until,
@@ -241,7 +242,7 @@ def token_register(
 
 
 @transaction.atomic
-def _token_store(*, user, network: str, kind: str, secret: str, label: str,
+def token_store(*, user, network: str, kind: str, secret: str, label: str,
                  communities: Sequence[Community], app_key: str, app_secret: str,
                  fingerprint: str, checked: bool, rests_until: dt.datetime | None
                  ) -> NetworkToken:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from metrics import views
+from metrics import views, views_connect
 
 app_name = "metrics"
 urlpatterns = [
@@ -12,6 +12,12 @@ urlpatterns = [
     path("collection/runs/<int:pk>/resume/", views.run_resume, name="collection-run-resume"),
     path("collection/tokens/", views.tokens, name="collection-tokens"),
     path("collection/tokens/<int:pk>/delete/", views.token_remove, name="collection-token-delete"),
+    path("collection/connect/<str:network>/", views_connect.connect_start, name="connect"),
+    path("collection/connect/<str:network>/done/", views_connect.connect_done,
+         name="connect-done"),
+    path("collection/tokens/<int:pk>/connected/", views_connect.connect_result,
+         name="connect-result"),
+    path("collection/coverage/", views_connect.coverage, name="coverage"),
     path("help/collection/", views.help_collection, name="help-collection"),
     path("collection/anomalies/", views.anomalies, name="anomalies"),
     path("collection/anomalies/<int:pk>/", views.anomaly_decision, name="anomaly-decision"),

@@ -62,3 +62,50 @@ def document_error_responses(
             for status_code, text in statuses.items():
                 responses.setdefault(status_code, {"description": text, "content": content})
     return result
+
+
+def _drop_titles(node: Any) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("title"), str):
+            del node["title"]  # a property *named* "title" maps to a dict and stays
+        for value in node.values():
+            _drop_titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_titles(value)
+
+
+def english_identifiers(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular hook: no schema titles, so generated code names things in English.
+
+    Filter fields carry Russian labels, which drf-spectacular writes as ``title``; client
+    generators turn titles into class names («CommunitiesListСостояние»). Descriptions keep
+    the Russian text for people.
+    """
+    _drop_titles(result.get("paths", {}))
+    _drop_titles(result.get("components", {}))
+    return result
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def json_request_bodies(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular hook: a body that may be JSON is documented as JSON only.
+
+    DRF also parses the same fields as a form (the browsable API posts forms), but listing three
+    content types for one body makes generated clients take a union of three identical models.
+    File uploads keep their one ``multipart/form-data``.
+    """
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            content = operation.get("requestBody", {}).get("content", {}) if isinstance(
+                operation, dict) else {}
+            if "application/json" in content:
+                for form_type in FORM_TYPES:
+                    content.pop(form_type, None)
+    return result

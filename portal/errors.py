@@ -32,6 +32,12 @@ class ValidationFailed(PortalError):
     code = "validation_failed"
 
 
+class RowsRejected(PortalError):
+    """An import refused as a whole; ``details["errors"]`` names the sheet, row and column."""
+
+    code = "import_rejected"
+
+
 class NotAllowed(PortalError):
     code = "forbidden"
     http_status = status.HTTP_403_FORBIDDEN

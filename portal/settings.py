@@ -32,7 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -186,6 +186,8 @@ AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 TRUST_X_FORWARDED_FOR = env.bool("BEHIND_PROXY", default=HTTPS)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Invitation links (Django's password-reset tokens) stop working after this many days.
+PASSWORD_RESET_TIMEOUT = env.int("INVITATION_TIMEOUT_DAYS", default=7) * 24 * 3600
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 
 # --- Celery -------------------------------------------------------------------------------------
@@ -204,6 +206,16 @@ REDIS_URL = env.str("REDIS_URL", default=CELERY_BROKER_URL)
 # --- Social networks ----------------------------------------------------------------------------
 VK_API_BASE_URL = env.str("VK_API_BASE_URL", default="https://api.vk.com/method/")
 VK_API_VERSION = env.str("VK_API_VERSION", default="5.199")
+# «Подключить VK» (VK ID, PKCE) and «Подключить ОК» (OAuth); the demo points them at the emulator.
+VK_OAUTH_AUTHORIZE_URL = env.str("VK_OAUTH_AUTHORIZE_URL", default="https://id.vk.com/authorize")
+VK_OAUTH_TOKEN_URL = env.str("VK_OAUTH_TOKEN_URL", default="https://id.vk.com/oauth2/auth")
+VK_OAUTH_CLIENT_ID = env.str("VK_OAUTH_CLIENT_ID", default="")
+OK_OAUTH_AUTHORIZE_URL = env.str("OK_OAUTH_AUTHORIZE_URL",
+                                 default="https://connect.ok.ru/oauth/authorize")
+OK_OAUTH_TOKEN_URL = env.str("OK_OAUTH_TOKEN_URL", default="https://api.ok.ru/oauth/token.do")
+OK_OAUTH_CLIENT_ID = env.str("OK_OAUTH_CLIENT_ID", default="")
+OK_OAUTH_CLIENT_SECRET = env.str("OK_OAUTH_CLIENT_SECRET", default="")
+OK_APPLICATION_KEY = env.str("OK_APPLICATION_KEY", default="")
 OK_API_BASE_URL = env.str("OK_API_BASE_URL", default="https://api.ok.ru/fb.do")
 NETWORK_TIMEOUT_SECONDS = env.float("NETWORK_TIMEOUT_SECONDS", default=10.0)
 # What each network allows one token a day, per method (calls; inside VK's `execute` every call
@@ -256,7 +268,7 @@ EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "institutions.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -294,12 +306,17 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.document_error_responses",
         "portal.api_texts.russian_descriptions",
+        "portal.api.english_identifiers",
+        "portal.api.json_request_bodies",
     ],
     # One component name per choice set (several models share them).
     "ENUM_NAME_OVERRIDES": {
         "CommunityStateEnum": "institutions.choices.CommunityState",
         "ReportStateEnum": "reports.models.workflow.ReportState",
         "ValueSourceEnum": "metrics.choices.ValueSource",
+        "TerritoryKindEnum": "institutions.choices.TerritoryKind",
+        "IndicatorEnum": "metrics.choices.Indicator",
+        "Table1IndicatorEnum": "metrics.choices.TABLE1_INDICATOR_CHOICES",
     },
 }
 

@@ -56,6 +56,10 @@ MENU: list[tuple[str, str, str, set]] = [
     ("Динамика", "reports:audience-chart", "nav-audience", ANY_ROLE),
     ("Сводные отчёты", "reports:summary", "nav-summary", REVIEWERS_AND_READERS),
     ("Выгрузки", "reports:exports", "nav-exports", REVIEWERS_AND_READERS),
+    ("Прошлые данные", "reports:past-data", "nav-past-data",
+     {"superuser", Role.REGIONAL_METHODOLOGIST, Role.MUNICIPAL, Role.EDITOR}),
+    ("Пользователи", "people", "nav-people", {"superuser", Role.REGIONAL_METHODOLOGIST,
+                                               Role.MUNICIPAL}),
     ("API", "api-docs", "nav-api", ANY_ROLE),
 ]
 

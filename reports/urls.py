@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports.views import bulk, completeness, table1_files, workflow
+from reports.views import bulk, completeness, past_data, table1_files, workflow
 from reports.views import exports as export_views
 from reports.views import rankings as ranking_views
 from reports.views import summaries as summary_views
@@ -20,6 +20,7 @@ urlpatterns += [
     path("table1/<int:institution_id>/<int:year>/xlsx/", table1_files.download,
          name="download"),
     path("table1/upload/", table1_files.upload, name="upload"),
+    path("past-data/", past_data.past_data, name="past-data"),
     path("completeness/", completeness.completeness, name="completeness"),
     path("completeness/export.xlsx", completeness.completeness_export,
          name="completeness-export"),

@@ -33,7 +33,6 @@ from django.db import close_old_connections, connection
 from django.test import Client
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
@@ -45,6 +44,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from institutions.models import ApiToken
 from tests.factories import MemberSnapshotFactory, MetricValueFactory
 from tests.metrics.conftest import start_emulator
 
@@ -211,8 +211,8 @@ def fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], known: d
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_api_answers_match_the_schema(request, persona, label, numbers):
     user = request.getfixturevalue(persona)
-    token, _ = Token.objects.get_or_create(user=user)
-    headers = {"Authorization": f"Token {token.key}"}
+    _, key = ApiToken.objects.create_key(user=user, name="фаззинг")
+    headers = {"Authorization": f"Token {key}"}
     operation = served_schema().find_operation_by_label(label)
     known = known_path_values(Client(), operation, {"Authorization": headers["Authorization"]})
     community = numbers["a"]

@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 import openpyxl
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import connection
@@ -45,7 +46,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from institutions.choices import Role
-from institutions.models import Community, Institution, Territory
+from institutions.models import ApiToken, Community, Institution, Territory
 from metrics.collect.choices import RunKind
 from metrics.models import Anomaly, CollectionRun, MetricValue, NetworkToken
 from metrics.tokens import token_register
@@ -67,6 +68,8 @@ ADMIN = "/admin/"
 # Addresses anyone may open without signing in, by URL name.
 PUBLIC = {
     "login", "logout", "healthz", "api-schema", "api-docs",
+    "api-token-obtain",  # the API's login: a token for a correct name and password
+    "invite-confirm", "invite-done",  # the one-time link to set a password
     "reports:published-list", "reports:published-latest", "reports:published-version",
     "reports:published-export",
     "published-ranking-list", "published-ranking-detail", "published-ranking-version",
@@ -90,19 +93,27 @@ PK_MODEL_BY_NAME = {
     "report-reopen": Report,
     "report-return": Report,
     "report-submit": Report,
+    "metrics:connect-result": NetworkToken,
+    "person-edit": get_user_model(),
+    "person-deactivate": get_user_model(),
+    "person-reinvite": get_user_model(),
 }
 # Required query parameters of some addresses, by URL name.
 QUERY = {
     "ranking-why": lambda w: {"community": w.objects[Community].pk},
     "summary-list": lambda w: {"territory": w.objects[Territory].pk},
     "reports:summary": lambda w: {"territory": w.objects[Territory].pk},
+    "summary-file": lambda w: {"territory": w.objects[Territory].pk},
     "reports:summary-export": lambda w: {"territory": w.objects[Territory].pk},
 }
 # Ordering a file is reading: read-only personas may start these (the job is theirs alone).
 READER_ORDERS = {"reports:export-start-ranking", "reports:export-start-summaries"}
-# Tables a read-only persona's request may write: its session, login bookkeeping, and its own
-# export jobs (ordering a file is reading).
-WRITABLE_BY_READERS = ("django_session", "axes_%", "reports_exportjob")
+# A person's own API tokens are theirs to make whatever the role: an empty body is refused (400).
+OWN_TOKENS = {"api-token-list", "profile"}
+# Tables a read-only persona's request may write: its session, login bookkeeping, its own
+# export jobs (ordering a file is reading) and its API token's last-use time.
+WRITABLE_BY_READERS = ("django_session", "axes_%", "reports_exportjob",
+                       "institutions_apitoken")  # the last use of the request's own API token
 # Other path parameters by name; a callable gets the side's objects.
 PARAMS = {
     "institution_id": lambda w: w.objects[Institution].pk,
@@ -113,6 +124,10 @@ PARAMS = {
     "fmt": lambda w: "xlsx",
     "slug": lambda w: PUBLISHED_SLUG,
     "number": lambda w: 1,
+    "prefix": lambda w: w.objects[ApiToken].prefix,  # the methodologist's own token
+    "network": lambda w: "vk",
+    "uidb64": lambda w: "MA",  # an invitation link that is not valid
+    "token": lambda w: "no-such-token",
 }
 
 
@@ -210,6 +225,7 @@ def sides(world, territory_a, territory_b, regional, settings, tmp_path):
         Anomaly: Anomaly.objects.create(community=world["a"], kind="members_jump",
                                         day=MONTH, source="vk_api", previous_members=10,
                                         members=90_000),
+        ApiToken: ApiToken.objects.create_key(user=regional, name="матрица")[0],
     }
     made = {}
     for side, community, territory in (("a", world["a"], territory_a),
@@ -223,6 +239,8 @@ def sides(world, territory_a, territory_b, regional, settings, tmp_path):
             Community: community,
             Report: Report.objects.create(institution=community.institution, month=MONTH),
             MetricValue: MetricValueFactory(community=community, month=MONTH),
+            get_user_model(): ProfileFactory(user__username=f"person_{side}", role=Role.EDITOR,
+                                             institutions=[community.institution]).user,
         }, [territory.name, community.institution.short_name, community.title])
     params = parse_ranking_params(
         QueryDict("metric=growth&date_from=2026-01-01&date_to=2026-01-31"), user=regional)
@@ -266,7 +284,7 @@ def url_for(address: Address, side: World) -> str:
 
 def depends_on_side(address: Address) -> bool:
     """Whether A's and B's URLs differ (they name territory objects, not shared ones)."""
-    shared = (CollectionRun, NetworkToken, ExportJob)
+    shared = (CollectionRun, NetworkToken, ExportJob, ApiToken)
     return address.name in QUERY or any(
         p in ("institution_id", "community_id") for p in address.params
     ) or (any(p in ("pk", "id") for p in address.params) and _model_of(address) not in shared)
@@ -372,6 +390,8 @@ def judge_write(address: Address, persona: str, answer: Any, read_status: int,
         return None
     if address.name in READER_ORDERS and persona != "outsider" and status == 302:
         return None
+    if address.name in OWN_TOKENS and persona != "outsider" and status in (200, 400):
+        return None if not changed else f"{persona} changed the database ({status})"
     if changed:
         return f"{persona} changed the database ({status})"
     if persona == "anonymous":

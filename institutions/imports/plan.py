@@ -16,18 +16,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from institutions.choices import InstitutionType, Network, Subordination
+from institutions.imports.fields import at, row_fields
 from institutions.imports.reader import RegistrySheet, SheetRow
 from institutions.imports.vocabulary import (
     Column,
     name_key,
-    parse_institution_type,
     parse_link_token,
-    parse_subordination,
+    territory_kind,
     territory_stem,
 )
 from institutions.links import LinkError, ParsedLink
 from institutions.models import Community, Institution, Territory
-from institutions.validators import validate_inn, validate_oktmo
+from institutions.validators import validate_oktmo
 from portal.errors import ValidationFailed
 
 
@@ -69,6 +69,9 @@ class ImportPlan:
     rows: list[RowPlan]
     dry_run: bool
     applied: bool = False
+    # Territories the file names by OKTMO code and name that the registry lacks: created first.
+    new_territories: list[Territory] = field(default_factory=list)
+    columns: dict[Column, list[int]] = field(default_factory=dict)  # sheet column indexes
 
     @property
     def is_rejected(self) -> bool:
@@ -102,16 +105,17 @@ class ImportPlan:
         return self.rows_with(PlanAction.UNCHANGED)
 
     def summary(self) -> str:
-        values = {"total": len(self.rows), **self.counts}
+        values = {"total": len(self.rows), **self.counts, "territories": len(self.new_territories)}
         if self.applied:
             return _(
                 "Строк: %(total)s. Учреждений создано: %(create)s, обновлено: %(update)s, "
-                "без изменений: %(unchanged)s. Новых сообществ: %(communities)s."
+                "без изменений: %(unchanged)s. Новых сообществ: %(communities)s. "
+                "Новых территорий: %(territories)s."
             ) % values
         return _(
             "Строк: %(total)s. Учреждений будет создано: %(create)s, обновлено: %(update)s, "
             "без изменений: %(unchanged)s, отклонено строк: %(reject)s. "
-            "Новых сообществ: %(communities)s."
+            "Новых сообществ: %(communities)s. Новых территорий: %(territories)s."
         ) % values
 
 
@@ -180,6 +184,11 @@ def _group(items: Iterable[Any], key: Any) -> dict[Any, list[Any]]:
     return grouped
 
 
+def territory_key(territory: Territory) -> int | str:
+    """A territory's identity while planning: its pk, or its code while it is still to create."""
+    return territory.pk if territory.pk is not None else f"new:{territory.oktmo}"
+
+
 def link_key(link: ParsedLink) -> tuple[str, str, str]:
     if link.network_id is not None:
         return (str(link.network), "id", str(link.network_id))
@@ -194,7 +203,9 @@ def plan_registry_import(
     rows = [planner.plan_row(row) for row in sheet.rows]
     if not rows:
         raise ValidationFailed(_("В файле нет ни одной строки с данными под заголовком."))
-    return ImportPlan(sheet=sheet.title, rows=rows, dry_run=dry_run)
+    new = [t for t in planner.index.territory_by_oktmo.values() if t.pk is None]
+    return ImportPlan(sheet=sheet.title, rows=rows, dry_run=dry_run, new_territories=new,
+                      columns=sheet.columns)
 
 
 class _Planner:
@@ -213,7 +224,7 @@ class _Planner:
             territory=values.get(Column.TERRITORY, ""),
         )
         reasons = list(row.errors)
-        fields = _row_fields(values, reasons)
+        fields = row_fields(values, reasons)
         if not (fields.get("full_name") or fields.get("short_name") or fields.get("inn")):
             reasons.append(_("Не указано наименование учреждения."))
         links = self._links(row, reasons)
@@ -255,7 +266,7 @@ class _Planner:
         if oktmo:
             return self._territory_by_oktmo(name, oktmo, reasons)
         if not name:
-            reasons.append(_("Не указана территория."))
+            reasons.append(at(Column.TERRITORY, _("Не указана территория.")))
             return None
         index = self.index
         found = index.territories_by_key.get(name_key(name)) or index.territories_by_stem.get(
@@ -264,34 +275,41 @@ class _Planner:
         if len(found) == 1:
             return found[0]
         if found:
-            reasons.append(
-                _("Название территории «%(name)s» неоднозначно: укажите код ОКТМО.")
-                % {"name": name}
-            )
+            reasons.append(at(Column.TERRITORY, _(
+                "Название территории «%(name)s» неоднозначно: укажите код ОКТМО.")
+                % {"name": name}))
         else:
-            reasons.append(_("Территория «%(name)s» не найдена в реестре.") % {"name": name})
+            reasons.append(at(Column.TERRITORY, _(
+                "Территория «%(name)s» не найдена в реестре; чтобы создать её, укажите код ОКТМО "
+                "в колонке «ОКТМО».") % {"name": name}))
         return None
 
     def _territory_by_oktmo(self, name: str, oktmo: str, reasons: list[str]) -> Territory | None:
         try:
             validate_oktmo(oktmo)
         except ValidationError as exc:
-            reasons.extend(exc.messages)
+            reasons.extend(at(Column.OKTMO, m) for m in exc.messages)
             return None
         territory = self.index.territory_by_oktmo.get(oktmo)
+        if territory is None and name:
+            return self._new_territory(name, oktmo)
         if territory is None:
-            reasons.append(
-                _("Территория с кодом ОКТМО %(code)s не найдена в реестре.") % {"code": oktmo}
-            )
+            reasons.append(at(Column.OKTMO, _(
+                "Территории с кодом ОКТМО %(code)s нет в реестре; чтобы создать её, укажите "
+                "название в колонке «Территория».") % {"code": oktmo}))
         elif name and territory_stem(name) != territory_stem(territory.name):
-            reasons.append(
-                _(
-                    "Код ОКТМО %(code)s принадлежит территории «%(real)s», "
-                    "а в строке указано «%(name)s»."
-                )
-                % {"code": oktmo, "real": territory.name, "name": name}
-            )
+            reasons.append(at(Column.OKTMO, _(
+                "Код ОКТМО %(code)s принадлежит территории «%(real)s», а в строке указано "
+                "«%(name)s».") % {"code": oktmo, "real": territory.name, "name": name}))
             return None
+        return territory
+
+    def _new_territory(self, name: str, oktmo: str) -> Territory:
+        """A territory the file introduces; later rows with its code or name find it too."""
+        territory = Territory(name=name, oktmo=oktmo, kind=territory_kind(name))
+        self.index.territory_by_oktmo[oktmo] = territory
+        self.index.territories_by_key.setdefault(name_key(name), []).append(territory)
+        self.index.territories_by_stem.setdefault(territory_stem(name), []).append(territory)
         return territory
 
     def _institution(self, fields: dict[str, Any], reasons: list[str]) -> Institution | None:
@@ -299,7 +317,7 @@ class _Planner:
         inn = fields.get("inn")
         if inn and inn in self.index.institution_by_inn:
             return self.index.institution_by_inn[inn]
-        territory_id = fields["territory"].pk
+        territory_id = territory_key(fields["territory"])
         if "full_name" not in fields and "short_name" not in fields:
             return None
         if "full_name" in fields:
@@ -331,7 +349,7 @@ class _Planner:
             try:
                 link = parse_link_token(token, network)
             except LinkError as exc:
-                reasons.append(str(exc))
+                reasons.append(at(Column.VK if network == Network.VK else Column.OK, str(exc)))
                 continue
             links.setdefault(link_key(link), link)
         return list(links.values())
@@ -345,7 +363,7 @@ class _Planner:
             keys = [("institution", institution.pk)]
         else:
             name = fields.get("full_name") or fields["short_name"]
-            keys = [("name", fields["territory"].pk, name_key(name))]
+            keys = [("name", territory_key(fields["territory"]), name_key(name))]
         if fields.get("inn"):
             keys.append(("inn", fields["inn"]))
         for key in keys:
@@ -412,62 +430,6 @@ class _Planner:
         plan.changes += _community_changes(plan.new_communities)
         if plan.changes:
             plan.action = PlanAction.UPDATE
-
-
-def _row_fields(values: dict[Column, str], reasons: list[str]) -> dict[str, Any]:
-    """Model field values given in the row (blank cells leave a field as it is)."""
-    fields: dict[str, Any] = {}
-    full, short = values.get(Column.FULL_NAME, ""), values.get(Column.SHORT_NAME, "")
-    for name, text in (("full_name", full), ("short_name", short)):
-        limit = Institution._meta.get_field(name).max_length
-        if len(text) > limit:
-            reasons.append(
-                _("%(label)s длиннее %(n)s символов.")
-                % {"label": Institution._meta.get_field(name).verbose_name.capitalize(), "n": limit}
-            )
-        elif text:
-            fields[name] = text
-    _type_field(values.get(Column.TYPE, ""), fields, reasons)
-    _inn_field(values.get(Column.INN, ""), fields, reasons)
-    _subordination_field(values.get(Column.SUBORDINATION, ""), fields, reasons)
-    return fields
-
-
-def _type_field(text: str, fields: dict[str, Any], reasons: list[str]) -> None:
-    if not text:
-        return
-    kind = parse_institution_type(text)
-    if kind is None:
-        known = ", ".join(str(choice.label) for choice in InstitutionType)
-        reasons.append(
-            _("Тип «%(text)s» не распознан; допустимо: %(known)s.") % {"text": text, "known": known}
-        )
-    else:
-        fields["type"] = kind
-
-
-def _inn_field(text: str, fields: dict[str, Any], reasons: list[str]) -> None:
-    if not text:
-        return
-    try:
-        validate_inn(text)
-    except ValidationError as exc:
-        reasons.extend(exc.messages)
-    else:
-        fields["inn"] = text
-
-
-def _subordination_field(text: str, fields: dict[str, Any], reasons: list[str]) -> None:
-    if not text:
-        return
-    value = parse_subordination(text)
-    if value is None:
-        reasons.append(
-            _("Подведомственность «%(text)s» не распознана: «региональное» или «муниципальное».")
-            % {"text": text}
-        )
-    else:
-        fields["subordination"] = value
 
 
 def _field_change(institution: Institution, name: str, current: Any, value: Any) -> str:

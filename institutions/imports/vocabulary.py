@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
-from institutions.choices import InstitutionType, Network, Subordination
+from institutions.choices import InstitutionType, Network, Subordination, TerritoryKind
 from institutions.links import LinkError, ParsedLink, parse_community_link
 
 _BARE_NAME = re.compile(r"^[a-z0-9_.]{2,64}$", re.IGNORECASE)
@@ -84,6 +84,32 @@ _TERRITORY_NOISE = {
     "муниципальный", "муниципального", "городской", "городского", "район", "района", "округ",
     "округа", "город", "города", "г", "о", "м", "р", "мр", "го", "мо", "образование",
 }
+
+
+def territory_kind(name: str) -> TerritoryKind:
+    """The kind a new territory's name says («городской округ», «муниципальный округ»)."""
+    words = " ".join(_WORDS.findall(_fold(name)))
+    if "городск" in words or re.search(r"\bго\b", words):
+        return TerritoryKind.URBAN_OKRUG
+    if "округ" in words or re.search(r"\bмо\b", words):
+        return TerritoryKind.MUNICIPAL_OKRUG
+    return TerritoryKind.MUNICIPAL_DISTRICT
+
+
+_PLAIN_WORDS = {"клуб", "иное", "иные", "дом"}
+
+
+def institution_type_words() -> list[tuple[str, list[str]]]:
+    """Each institution type's label and the other words and abbreviations the import accepts."""
+    words: dict[InstitutionType, list[str]] = {choice: [] for choice in InstitutionType}
+    for abbreviation, choice in _TYPE_ABBREVIATIONS.items():
+        shown = " ".join(w if w in _PLAIN_WORDS or len(w) > 4 else w.upper()
+                         for w in abbreviation.split())
+        if shown not in words[choice]:
+            words[choice].append(shown)
+    for stems, choice in _TYPE_STEMS:
+        words[choice] += [f"…{stem}…" for stem in stems]
+    return [(str(choice.label), words[choice]) for choice in InstitutionType]
 
 
 def territory_stem(text: str) -> str:

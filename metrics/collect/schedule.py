@@ -13,6 +13,8 @@ DEFAULT_SCHEDULE = [
                   "metrics.tasks.members_month_fill", "0", "5", "1"),
     PeriodicEntry("Перезапуск пакетов сбора, потерянных упавшим обработчиком (каждые 15 минут)",
                   "metrics.tasks.collection_recover_lost", "*/15", "*", "*"),
+    PeriodicEntry("Обновление подключённых ключей VK и OK до их истечения (ежечасно)",
+                  "metrics.tasks.refresh_connected_tokens", "20", "*", "*"),
 ]
 
 

@@ -89,7 +89,8 @@ def upsert_snapshots(day: dt.date, snapshots: dict[int, int]) -> None:
             [MemberSnapshot(community_id=cid, date=day, members=n, collected_at=now)
              for cid, n in snapshots.items()],
             update_conflicts=True, unique_fields=["community", "date"],
-            update_fields=["members", "collected_at"], batch_size=2000,
+            update_fields=["members", "collected_at", "source", "source_file", "imported_by"],
+            batch_size=2000,
         )
         return
     table = connection.ops.quote_name(MemberSnapshot._meta.db_table)
@@ -99,7 +100,9 @@ def upsert_snapshots(day: dt.date, snapshots: dict[int, int]) -> None:
             " SELECT s.community_id, %s, s.members, %s"
             " FROM unnest(%s::bigint[], %s::integer[]) AS s(community_id, members)"
             " ON CONFLICT (community_id, date) DO UPDATE"
-            " SET members = EXCLUDED.members, collected_at = EXCLUDED.collected_at",
+            " SET members = EXCLUDED.members, collected_at = EXCLUDED.collected_at,"
+            # The network's own count replaces an imported one for that date.
+            " source = 'collected', source_file = '', imported_by_id = NULL",
             [day, now, int_array(snapshots), int_array(snapshots.values())],
         )
 

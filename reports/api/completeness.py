@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,6 +21,33 @@ from reports.summaries.completeness import (
     is_overdue,
     last_due_month,
 )
+
+
+class CompletenessLineSchema(serializers.Serializer):
+    institutions_due = serializers.IntegerField(help_text="учреждений, с которых отчёт причитается")
+    sent = serializers.IntegerField()
+    completeness_pct = serializers.FloatField(allow_null=True)
+    timely = serializers.IntegerField(help_text="отправлено в срок")
+    timeliness_pct = serializers.FloatField(allow_null=True)
+    not_started = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class CompletenessTerritorySchema(CompletenessLineSchema):
+    territory_id = serializers.IntegerField()
+    territory = serializers.CharField()
+
+
+class CompletenessSchema(serializers.Serializer):
+    month = serializers.CharField(help_text="ГГГГ-ММ")
+    deadline = serializers.DateField()
+    deadline_passed = serializers.BooleanField()
+    total = CompletenessLineSchema()
+    territories = CompletenessTerritorySchema(many=True)
+
+
+# The list action answers one object (the month, its totals, the territories), not an array.
+set_override(CompletenessSchema, "many", False)
 
 
 def _line(line: Any) -> dict[str, Any]:
@@ -38,7 +65,7 @@ class CompletenessViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("month", str, description="Месяц ГГГГ-ММ (по умолчанию — "
                                                                "последний, чей срок прошёл)")],
-        responses=OpenApiTypes.OBJECT, summary="Полнота и своевременность сдачи отчётов",
+        responses=CompletenessSchema, summary="Полнота и своевременность сдачи отчётов",
         operation_id="completeness_list",
     )
     def list(self, request: Request) -> Response:

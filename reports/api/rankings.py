@@ -15,7 +15,6 @@ from typing import Any
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, viewsets
@@ -26,6 +25,13 @@ from rest_framework.response import Response
 
 from institutions.models import Community, profile_of
 from portal.errors import NotFound, ValidationFailed
+from reports.api.schemas import (
+    RankingSchema,
+    RankingWhySchema,
+    TerritorySummarySchema,
+    files_only,
+    with_files,
+)
 from reports.counting import COUNTING_CHOICES, counting_json, pending_line
 from reports.exports.rankings import ranking_csv, ranking_sheets
 from reports.exports.summary import summary_workbook
@@ -115,34 +121,6 @@ RANKING_PARAMETERS = [
     OpenApiParameter("format", str, enum=["json", "csv", "xlsx"],
                      description="Формат ответа (по умолчанию JSON)"),
 ]
-ROW_SCHEMA = inline_serializer("RankingRow", {
-    "place": serializers.IntegerField(allow_null=True),
-    "league_place": serializers.IntegerField(allow_null=True),
-    "league": serializers.CharField(allow_null=True),
-    "community_id": serializers.IntegerField(),
-    "community": serializers.CharField(),
-    "network": serializers.CharField(),
-    "url": serializers.CharField(),
-    "institution_id": serializers.IntegerField(),
-    "institution": serializers.CharField(),
-    "territory_id": serializers.IntegerField(),
-    "territory": serializers.CharField(),
-    "members": serializers.IntegerField(allow_null=True),
-    "members_date": serializers.DateField(allow_null=True),
-    "value": serializers.FloatField(allow_null=True),
-    "reason": serializers.CharField(required=False),
-})
-RANKING_SCHEMA = inline_serializer("Ranking", {
-    "params": serializers.DictField(),
-    "metric": serializers.DictField(),
-    "notes": serializers.ListField(child=serializers.CharField()),
-    "data_as_of": serializers.DateField(allow_null=True),
-    "count": serializers.IntegerField(),
-    "results": ROW_SCHEMA.__class__(many=True),
-    "missing": ROW_SCHEMA.__class__(many=True),
-})
-# The list action answers one object (params, notes, rows), not an array of rankings.
-set_override(RANKING_SCHEMA, "many", False)
 PUBLISHED_LIST_SCHEMA = inline_serializer("PublishedRankingSummary", {
     "slug": serializers.CharField(),
     "title": serializers.CharField(),
@@ -192,14 +170,18 @@ def file_response(request: Request, *, metric: str, rows: Any, missing: Any,
                         content_type=XLSX_CONTENT_TYPE)
 
 
+FILE_FORMAT = OpenApiParameter("format", str, enum=["xlsx", "csv"],
+                               description="Формат файла (по умолчанию XLSX)")
+
+
 class RankingViewSet(viewsets.ViewSet):
     """Rankings of the communities within the caller's scope, computed in the database."""
 
     permission_classes = [HasPortalRole]
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
 
-    @extend_schema(parameters=RANKING_PARAMETERS, responses=RANKING_SCHEMA,
-                   summary="Рейтинг сообществ")
+    @extend_schema(parameters=RANKING_PARAMETERS, responses=with_files(RankingSchema),
+                   summary="Рейтинг сообществ", operation_id="rankings_list")
     def list(self, request: Request) -> HttpResponse:
         params = parse_ranking_params(request.query_params, user=request.user)
         pending = ranking_pending(communities=Community.objects.visible_to(request.user),
@@ -222,11 +204,21 @@ class RankingViewSet(viewsets.ViewSet):
         return StreamingHttpResponse(json_streamed(head, ranking),
                                      content_type="application/json")
 
+    @extend_schema(parameters=[*RANKING_PARAMETERS[:-1], FILE_FORMAT],
+                   responses=files_only(), operation_id="rankings_file",
+                   summary="Рейтинг сообществ файлом (XLSX или CSV)")
+    @action(detail=False, methods=["get"], url_path="file",
+            renderer_classes=[XLSXRenderer, CSVRenderer])
+    def file(self, request: Request) -> HttpResponse:
+        """The ranking as a file: XLSX by default, ``?format=csv`` for CSV."""
+        return self.list(request)
+
     @extend_schema(
         parameters=[OpenApiParameter("community", int, required=True,
                                      description="Код сообщества"),
                     *RANKING_PARAMETERS[:-2]],
-        responses=OpenApiTypes.OBJECT, summary="Почему сообщество на этом месте",
+        responses=RankingWhySchema, summary="Почему сообщество на этом месте",
+        operation_id="rankings_why",
     )
     @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer])
     def why(self, request: Request) -> Response:
@@ -360,7 +352,8 @@ class TerritorySummaryViewSet(viewsets.ViewSet):
     permission_classes = [HasPortalRole]
     renderer_classes = [JSONRenderer, XLSXRenderer]
 
-    @extend_schema(parameters=SUMMARY_PARAMETERS, responses=OpenApiTypes.OBJECT,
+    @extend_schema(parameters=SUMMARY_PARAMETERS,
+                   responses=with_files(TerritorySummarySchema, csv=False),
                    summary="Сводный отчёт территории", operation_id="summaries_list")
     def list(self, request: Request) -> HttpResponse:
         form = SummaryForm(request.query_params, user=request.user)
@@ -380,3 +373,9 @@ class TerritorySummaryViewSet(viewsets.ViewSet):
                                 filename=f"svodny-{summary.territory_id}-"
                                          f"{summary.date_from:%Y%m}-{summary.date_to:%Y%m}.xlsx")
         return Response(_summary_json(summary))
+
+    @extend_schema(parameters=[*SUMMARY_PARAMETERS[:-1]], responses=files_only(csv=False),
+                   summary="Сводный отчёт территории файлом XLSX", operation_id="summaries_file")
+    @action(detail=False, methods=["get"], url_path="file", renderer_classes=[XLSXRenderer])
+    def file(self, request: Request) -> HttpResponse:
+        return self.list(request)

@@ -20,6 +20,11 @@ from reports.api.workflow import ReportViewSet  # noqa: E402
 router.register("reports", ReportViewSet, basename="report")
 router.register("report-values", ValueViewSet, basename="report-value")
 
+# Every import through the API (reports/api/imports.py).
+from reports.api.imports import ImportViewSet  # noqa: E402
+
+router.register("imports", ImportViewSet, basename="import")
+
 # Completeness and timeliness (reports/api/completeness.py).
 from reports.api.completeness import CompletenessViewSet  # noqa: E402
 

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.settings import ISO_8601, api_settings
 
 from institutions.models import Community
-from metrics.choices import TABLE1_INDICATORS, Indicator, ValueSource
+from metrics.choices import TABLE1_INDICATOR_CHOICES, Indicator, ValueSource
 from metrics.models import MetricValue
 from metrics.selectors import values_count
 from portal.api import Pagination
@@ -48,14 +48,14 @@ class ValueSerializer(serializers.ModelSerializer):
         model = MetricValue
         fields = ["id", "community", "institution", "month", "indicator", "value", "source",
                   "api_value", "api_source", "api_collected_at", "is_confirmed", "updated_by",
-                  "updated_at"]
+                  "updated_at", "source_file"]
         read_only_fields = fields
 
 
 class ValueItemSerializer(serializers.Serializer):
     community = serializers.IntegerField()
     month = MonthField()
-    indicator = serializers.ChoiceField(choices=[(i.value, i.label) for i in TABLE1_INDICATORS])
+    indicator = serializers.ChoiceField(choices=TABLE1_INDICATOR_CHOICES)
     value = serializers.JSONField(allow_null=True, help_text="целое ≥ 0 или null (не указано)")
     version = serializers.IntegerField(required=False, min_value=0,
                                        help_text="версия отчёта за месяц (0 — отчёта не было)")
@@ -64,13 +64,36 @@ class ValueItemSerializer(serializers.Serializer):
 class BulkSerializer(serializers.Serializer):
     values = ValueItemSerializer(many=True, allow_empty=False, max_length=5000)
     dry_run = serializers.BooleanField(required=False, default=False)
+    source = serializers.ChoiceField(
+        choices=[(ValueSource.MANUAL, "введено"), (ValueSource.IMPORT, "импорт")],
+        required=False, default=ValueSource.MANUAL,
+        help_text="«import» — прошлые данные из другой системы (источник «импорт»)")
+    source_file = serializers.CharField(required=False, default="", allow_blank=True,
+                                        max_length=200, help_text="откуда импорт: файл или система")
+
+
+class ValueChangeSerializer(serializers.Serializer):
+    """One cell a write changed (or, on a dry run, would change)."""
+
+    community = serializers.IntegerField()
+    month = serializers.CharField(help_text="ГГГГ-ММ")
+    indicator = serializers.ChoiceField(choices=Indicator.choices)
+    old = serializers.IntegerField(allow_null=True)
+    new = serializers.IntegerField(allow_null=True)
+    created = serializers.BooleanField()
+
+
+class ReportVersionSerializer(serializers.Serializer):
+    institution = serializers.IntegerField()
+    month = serializers.CharField(help_text="ГГГГ-ММ")
+    version = serializers.IntegerField()
 
 
 class BulkAnswerSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     changed = serializers.IntegerField()
-    changes = serializers.JSONField()
-    versions = serializers.JSONField()
+    changes = ValueChangeSerializer(many=True)
+    versions = ReportVersionSerializer(many=True)
 
 
 # The list reads plain rows: the serializer field each column feeds (the rest by field name).
@@ -237,7 +260,9 @@ class ValueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"})
         items = [ValueItem(v["community"], v["month"], Indicator(v["indicator"]), v["value"],
                            v.get("version")) for v in data.validated_data["values"]]
-        result = values_bulk_upsert(user=request.user, items=items, dry_run=dry_run)
+        result = values_bulk_upsert(user=request.user, items=items, dry_run=dry_run,
+                                    source=data.validated_data["source"],
+                                    source_file=data.validated_data["source_file"])
         return Response({
             "dry_run": dry_run,
             "changed": len(result.changes),

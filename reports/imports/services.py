@@ -92,6 +92,7 @@ def _import_store(user, sheets: list, owners: Mapping[int, Institution], *, dry_
             saved = report_values_save(
                 user=user, institution=owners[group[0].community_id], cells=cells,
                 source=ValueSource.IMPORT, channel=CHANNEL_IMPORT, dry_run=dry_run,
+                source_file=", ".join(sorted({s.file for s in group})),
             )
         except (ValidationFailed, Locked) as exc:
             problems += _import_problems(exc, group)

@@ -161,6 +161,7 @@ def report_values_save(
     channel: str = CHANNEL_PAGE,
     dry_run: bool = False,
     today: dt.date | None = None,
+    source_file: str = "",
 ) -> SaveResult:
     """Save typed or imported Table-1 figures of one institution, all or nothing.
 
@@ -191,7 +192,7 @@ def report_values_save(
         return result
     result.changes = values_write(
         cells={(c.community_id, c.month, c.indicator): c.new for c in changes},
-        source=source, user=user, channel=channel,
+        source=source, user=user, channel=channel, source_file=source_file,
     )
     for community_id, month in confirm:
         result.confirmed += values_confirm(community_id=community_id, month=month, user=user,
@@ -387,7 +388,8 @@ class BulkResult:
 
 
 @transaction.atomic
-def values_bulk_upsert(*, user, items: list[ValueItem], dry_run: bool = False) -> BulkResult:
+def values_bulk_upsert(*, user, items: list[ValueItem], dry_run: bool = False,
+                       source: str = ValueSource.MANUAL, source_file: str = "") -> BulkResult:
     """Upsert figures of any number of institutions, all or nothing (``dry_run``: only say)."""
     from institutions.models import Community
 
@@ -406,7 +408,7 @@ def values_bulk_upsert(*, user, items: list[ValueItem], dry_run: bool = False) -
         saved = report_values_save(
             user=user, institution=institution, channel=CHANNEL_API, dry_run=dry_run,
             cells={(i.community_id, i.month, i.indicator): i.value for i in group},
-            versions=_item_versions(group),
+            versions=_item_versions(group), source=source, source_file=source_file,
         )
         total.changes += saved.changes
         total.versions |= {(institution.pk, m): v for m, v in saved.versions.items()}

@@ -32,7 +32,8 @@ from tests.browser.a11y import DESKTOP, PHONE, axe_violations, crawl
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, login_through_form
 from tests.factories import CommunityFactory, InstitutionFactory
 
-PAGES_PER_PERSONA = 36
+# Issue 17 added the people, past-data, profile and connection pages to the regional crawl.
+PAGES_PER_PERSONA = 48
 
 
 @pytest.fixture
@@ -104,7 +105,8 @@ MUST_REACH = {
                  r"^/rankings/why/", r"^/rankings/p/", r"^/summaries/", r"^/completeness/",
                  r"^/collection/$", r"^/collection/runs/\d+/$", r"^/collection/tokens/$",
                  r"^/charts/audience/", r"^/help/collection/$", r"^/api/v1/docs/$",
-                 r"^/exports/$", r"^/exports/\d+/$", r"^/values/\d+/history/$"],
+                 r"^/exports/$", r"^/exports/\d+/$", r"^/values/\d+/history/$",
+                 r"^/people/$", r"^/past-data/$", r"^/profile/$"],
     "editor_a": [r"^/table1/\d+/\d{4}/$", r"^/reports/\d+/\d{4}-\d\d/$", r"^/registry/\d+/$"],
 }
 

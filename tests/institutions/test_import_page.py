@@ -150,7 +150,8 @@ def test_rejected_file_shows_row_reasons_and_offers_no_apply(
     response = preview(login(regional), data)
 
     page = response.content.decode()
-    assert "Территория «Нигдейский район» не найдена в реестре." in page
+    assert ("Территория «Нигдейский район» не найдена в реестре; чтобы создать её, "
+            "укажите код ОКТМО") in page
     assert "Импорт невозможен" in page
     assert 'id="import-apply"' not in page
     assert response.context["token"] is None

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from demo.members import seed_member_history
 from demo.registry import DEMO_PASSWORD, DEMO_USERS, seed_registry
 from demo.table1 import seed_table1_history
-from demo.tokens import demo_tokens_ensure
+from demo.tokens import demo_api_token_ensure, demo_tokens_ensure
 from metrics.collect.schedule import collection_schedule_ensure
 from reports.exports.cleanup import export_cleanup_schedule_ensure
 from reports.workflow.reminders import reminder_schedule_ensure
@@ -36,3 +36,13 @@ class Command(BaseCommand):
         self.stdout.write(f"Демо-учётные записи (пароль для всех: {DEMO_PASSWORD}):")
         for user in DEMO_USERS:
             self.stdout.write(f"  {user.username:<10} {user.label}")
+        self._report_api_token(demo_api_token_ensure())
+
+    def _report_api_token(self, key: str | None) -> None:
+        if key:
+            self.stdout.write(f"Токен API пользователя api (показывается один раз): {key}")
+            self.stdout.write("  curl -H 'Authorization: Token <токен>' "
+                              "http://127.0.0.1:8000/api/v1/territories/")
+        else:
+            self.stdout.write("Токен API пользователя api выдан раньше; новый — в профиле "
+                              "(«Профиль» → «Токены API») или POST /api/v1/tokens/obtain/.")
