@@ -10,6 +10,8 @@ EMULATOR_PORT ?= 8765
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# The suite runs with DEBUG=0, where the portal needs a SECRET_KEY of its own: one per run.
+TEST_SECRET_KEY = $${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}
 
 .PHONY: run test lint bench fuzz browser venv lock clean messages
 
@@ -57,7 +59,7 @@ lint: venv
 ## The whole suite against PostgreSQL and Redis (override with DATABASE_URL / REDIS_URL).
 test: venv browser
 	@export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
-	  REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}; \
+	  REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} SECRET_KEY=$(TEST_SECRET_KEY); \
 	export CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$$REDIS_URL}; \
 	$(PY) -m portal.lib.preflight && \
 	$(VENV)/bin/ruff check . && \
@@ -66,11 +68,12 @@ test: venv browser
 
 bench: venv
 	@export DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal_bench} \
-	  REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}; \
+	  REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} SECRET_KEY=$(TEST_SECRET_KEY); \
 	$(PY) -m portal.lib.preflight && $(PY) -m bench $(BENCH_ARGS)
 
 fuzz: venv
-	@export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}; \
+	@export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  SECRET_KEY=$(TEST_SECRET_KEY); \
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/test_fuzz_api.py $(PYTEST_ARGS)
 
 ## Re-pin requirements.lock from requirements-dev.in (needs network to PyPI).

@@ -128,7 +128,8 @@ def registry_import_upload(request: HttpRequest) -> HttpResponse:
             context["plan"] = plan
             if not plan.is_rejected and plan.has_changes:
                 context["token"] = _remember_upload(request, import_upload_save(file=upload))
-    return render(request, "institutions/import.html", context)
+    # A refused file is a bad request, as on the Table-1 upload page.
+    return render(request, "institutions/import.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -319,6 +319,9 @@ class CollectionBatch(models.Model):
     requests = models.PositiveIntegerField("запросов к API", default=0)
     errors_by_code = models.JSONField("ошибки по кодам", default=dict, blank=True)
     message = models.CharField("сообщение", max_length=300, blank=True)
+    # The Celery worker (node name) that last received the batch's message or claimed it;
+    # blank until one has. A worker that starts again takes back what it held (recovery.py).
+    worker = models.CharField("обработчик", max_length=200, blank=True)
     updated_at = models.DateTimeField("изменена", auto_now=True)
 
     class Meta:

@@ -8,15 +8,20 @@ and jitter; after the last retry they are given up with the error on every commu
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
+from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import task_received, worker_ready
+from django.conf import settings
 
 from metrics.collect import members_month, recovery
 from metrics.collect.choices import RunKind
 from metrics.collect.errors import TransientNetworkError
 from metrics.collect.runs import (
+    DATABASE_TROUBLE,
     QUEUE_DOWN,
     TASK_BATCH,
     TASK_BATCHES,
@@ -33,12 +38,15 @@ from metrics.collect.runs import (
 from portal.lib.months import parse_month
 from portal.queue import enqueue
 
+log = logging.getLogger(__name__)
 MAX_RETRIES = 5
 
 
 def retry_delay(retries: int) -> float:
-    """Exponential backoff with full jitter: ~10 s, 20 s, 40 s … capped at 10 minutes."""
-    return min(600.0, 10.0 * 2**retries) * random.uniform(0.5, 1.5)
+    """Exponential backoff with jitter: ~10 s, 20 s, 40 s … capped at 10 minutes (the first
+    step is COLLECTION_RETRY_SECONDS)."""
+    first = settings.COLLECTION_RETRY_SECONDS
+    return min(60 * first, first * 2**retries) * random.uniform(0.5, 1.5)
 
 
 def dispatch_plan(run_id: int) -> list[tuple[Task, tuple]]:
@@ -73,14 +81,23 @@ def _retry_later(task: Task, exc: TransientNetworkError, args: tuple,
     raise task.retry(exc=exc, countdown=retry_delay(retries)) from exc
 
 
+def _database_trouble(exc: Exception) -> TransientNetworkError:
+    return TransientNetworkError(f"нет связи с базой данных ({exc.__class__.__name__})",
+                                 key="database")
+
+
 @shared_task(bind=True, name=TASK_BATCH, acks_late=True,
              max_retries=MAX_RETRIES)
 def collect_batch(self: Task, batch_id: int) -> None:
-    """Collect one batch; retry transient errors later, give up after the last retry."""
+    """Collect one batch; retry transient errors later, give up after the last retry (any
+    other error has closed the batch as failed already)."""
     try:
-        collection_batch_collect(batch_id=batch_id)
+        collection_batch_collect(batch_id=batch_id, worker=self.request.hostname or "")
     except TransientNetworkError as exc:
         _retry_later(self, exc, (batch_id,),
+                     lambda error: collection_batch_fail(batch_id=batch_id, error=error))
+    except DATABASE_TROUBLE as exc:
+        _retry_later(self, _database_trouble(exc), (batch_id,),
                      lambda error: collection_batch_fail(batch_id=batch_id, error=error))
 
 
@@ -89,9 +106,12 @@ def collect_batch(self: Task, batch_id: int) -> None:
 def collect_batches(self: Task, batch_ids: list[int]) -> None:
     """Collect a streamed run's batches together; retry the ones left open, as one batch is."""
     try:
-        collection_batches_collect(batch_ids=batch_ids)
+        collection_batches_collect(batch_ids=batch_ids, worker=self.request.hostname or "")
     except TransientNetworkError as exc:
         _retry_later(self, exc, (batch_ids,),
+                     lambda error: collection_batches_fail(batch_ids=batch_ids, error=error))
+    except DATABASE_TROUBLE as exc:
+        _retry_later(self, _database_trouble(exc), (batch_ids,),
                      lambda error: collection_batches_fail(batch_ids=batch_ids, error=error))
 
 
@@ -115,6 +135,54 @@ def collection_recover_lost() -> list[int]:
     """
     recovery.collection_runs_resume_due()
     return recovery.collection_recover_lost()
+
+
+# --- which worker holds which batch -------------------------------------------------------------
+#: Task name → the batches its message carries (the dispatch: the waiting batches of its run).
+BATCH_TASKS: dict[str, Callable[[tuple], dict[str, list[int]]]] = {
+    TASK_BATCH: lambda args: {"batch_ids": [args[0]]},
+    TASK_BATCHES: lambda args: {"batch_ids": list(args[0])},
+    TASK_DISPATCH: lambda args: {"run_ids": [args[0]]},
+}
+
+
+@task_received.connect(dispatch_uid="metrics.tasks.batches_received")
+def _batches_received(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
+    """A worker received a collection message (to run now, or at its retry's time): its
+    batches are held by that worker until they close or go back to the broker."""
+    carried = BATCH_TASKS.get(getattr(request, "task_name", ""))
+    if carried is None:
+        return
+    try:
+        recovery.batches_held(worker=request.hostname, **carried(tuple(request.args)))
+    except Exception:  # bookkeeping must never stop the worker taking the task
+        log.exception("could not note which worker holds %s", request.task_name)
+
+
+@worker_ready.connect(dispatch_uid="metrics.tasks.recover_on_start")
+def _recover_on_start(sender: Any = None, **kwargs: Any) -> None:
+    """A worker that starts (again) re-queues at once what it held when it died, and what
+    workers no longer alive held; the broker would give those messages back only after its
+    visibility timeout (an hour)."""
+    worker = getattr(sender, "hostname", "")
+    if not worker:
+        return
+    try:
+        requeued = recovery.collection_recover_worker(worker=worker, alive=_alive_workers)
+    except Exception:  # the periodic recovery takes them later
+        log.exception("collection recovery on start of %s failed", worker)
+        return
+    if requeued:
+        log.warning("%s: re-queued collection batches %s held by dead workers", worker,
+                    requeued)
+
+
+def _alive_workers(names: list[str]) -> set[str]:
+    """Which of the named workers answer a ping within a second."""
+    from portal.celery import app
+
+    answers = app.control.ping(destination=names, timeout=1.0) or []
+    return {name for answer in answers for name in answer}
 
 
 @shared_task(name="metrics.tasks.members_month_fill", acks_late=True)

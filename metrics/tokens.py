@@ -168,19 +168,38 @@ def tokens_usable(*, network: str, for_stats: bool = False) -> QuerySet[NetworkT
 
 
 # --- writes ---------------------------------------------------------------------------------------
+COMMUNITIES_NOT_FOUND = "Некоторые из указанных сообществ не найдены среди доступных вам."
+
+
+def _communities(user, community_ids: Sequence[int]) -> list[Community]:
+    """The communities named, looked up only among those the user may name.
+
+    A foreign id and a missing one get the same answer: the answer must not tell an editor
+    which ids exist outside their institution.
+    """
+    if user is not None and not is_regional_methodologist(user):
+        profile = profile_of(user)
+        if profile is None or profile.role != Role.EDITOR:
+            raise NotAllowed("Регистрировать ключи могут региональные методисты и редакторы "
+                             "учреждений.")
+        scope = Community.objects.visible_to(user)
+    else:
+        scope = Community.objects.all()
+    wanted = set(community_ids)
+    communities = list(scope.filter(pk__in=wanted))
+    if len(communities) != len(wanted):
+        raise ValidationFailed(COMMUNITIES_NOT_FOUND)
+    return communities
+
+
 def _authorize(user, communities: Sequence[Community]) -> None:
+    """Editors register tokens for communities of their own institution (``_communities``
+    found them among those alone)."""
     if is_regional_methodologist(user):
         return
-    profile = profile_of(user)
-    if profile is None or profile.role != Role.EDITOR:
-        raise NotAllowed("Регистрировать ключи могут региональные методисты и редакторы "
-                         "учреждений.")
     if not communities:
         raise NotAllowed("Редактор учреждения регистрирует ключ для сообществ своего "
                          "учреждения: выберите их.")
-    own = set(Community.objects.visible_to(user).values_list("pk", flat=True))
-    if any(c.pk not in own for c in communities):
-        raise NotAllowed("Можно указать только сообщества своего учреждения.")
 
 
 def _validate(*, network: str, kind: str, secret: str, app_key: str, app_secret: str,
@@ -219,9 +238,7 @@ def token_register(
 ) -> NetworkToken:
     """Register a token after checking it against the network (unless ``check=False``)."""
     secret, app_key, app_secret = secret.strip(), app_key.strip(), app_secret.strip()
-    communities = list(Community.objects.filter(pk__in=set(community_ids)))
-    if len(communities) != len(set(community_ids)):
-        raise ValidationFailed("Некоторые из указанных сообществ не найдены.")
+    communities = _communities(user, community_ids)
     if user is not None:
         _authorize(user, communities)
     _validate(network=network, kind=kind, secret=secret, app_key=app_key,

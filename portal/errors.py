@@ -109,6 +109,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 API_PREFIX = "/api/"
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400 (a body or header Django could not take): JSON for the API, else the page."""
+    message = "Запрос отклонён: он повреждён или слишком велик."
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body("bad_request", message), status=400)
+    from django.shortcuts import render
+
+    return render(request, "403.html", {"title": "Неверный запрос", "message": message},
+                  status=400)
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404: the API answers in its JSON error shape, pages with the Russian 404 page."""
     if request.path.startswith(API_PREFIX):

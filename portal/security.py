@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
 logger = logging.getLogger("portal.security")
@@ -35,9 +38,49 @@ class SecurityConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
         register(check_token_encryption_keys, Tags.security)
+        register(check_secret_key, Tags.security, deploy=True)
+        register(check_trusted_proxies, Tags.security)
         user_logged_in.connect(log_login, dispatch_uid="portal.security.login")
         user_login_failed.connect(log_login_failed, dispatch_uid="portal.security.login_failed")
         user_locked_out.connect(log_locked_out, dispatch_uid="portal.security.locked_out")
+
+
+def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Deploy check: SECRET_KEY is the deployment's own, and so are the tokens' keys.
+
+    Django's own check (security.W009) passes the built-in development key: it is long enough.
+    """
+    problems: list[CheckMessage] = []
+    if settings.SECRET_KEY in settings.PUBLISHED_SECRET_KEYS or not settings.SECRET_KEY:
+        problems.append(Error(
+            "SECRET_KEY пуст или опубликован в репозитории портала: им подписаны сессии и из него "
+            "выводится ключ шифрования токенов VK/OK.",
+            hint='Задайте свой: python -c "import secrets; print(secrets.token_urlsafe(50))" '
+                 "(README, «Развёртывание»).",
+            id="portal.E002",
+        ))
+    if not getattr(settings, "TOKEN_ENCRYPTION_KEYS", []):
+        problems.append(Warning(
+            "TOKEN_ENCRYPTION_KEYS не задан: ключ шифрования токенов VK/OK выводится из "
+            "SECRET_KEY, и смена SECRET_KEY без SECRET_KEY_FALLBACKS сделает токены нечитаемыми.",
+            hint="Создайте ключ командой `manage.py rotate_token_key --generate` и задайте "
+                 "TOKEN_ENCRYPTION_KEYS (README, «Развёртывание»).",
+            id="portal.W001",
+        ))
+    return problems
+
+
+def check_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every TRUSTED_PROXIES entry must be an address or a network (CIDR)."""
+    problems: list[CheckMessage] = []
+    for entry in getattr(settings, "TRUSTED_PROXIES", []):
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            problems.append(Error(
+                f"TRUSTED_PROXIES: «{entry}» не адрес и не сеть (например, 172.30.0.10 или "
+                "172.30.0.0/24).", id="portal.E003"))
+    return problems
 
 
 def check_token_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -57,19 +100,54 @@ def check_token_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[
     return problems
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address: the proxy's last X-Forwarded-For hop when behind our proxy."""
-    meta = getattr(request, "META", None) or {}
-    candidates = [meta.get("REMOTE_ADDR", "")]
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
-        candidates.insert(0, meta.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1])
-    for candidate in candidates:
-        # Stored in an inet column by django-axes: anything unparsable must not reach it.
+def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """TRUSTED_PROXIES as networks (a single address is a network of one)."""
+    networks = []
+    for entry in getattr(settings, "TRUSTED_PROXIES", []):
         try:
-            return str(ipaddress.ip_address(candidate.strip()))
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
         except ValueError:
-            continue
-    return None
+            continue  # reported by check_trusted_proxies
+    return networks
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def from_trusted_proxy(request: HttpRequest | None) -> bool:
+    """Whether the request came straight from one of our reverse proxies (TRUSTED_PROXIES)."""
+    meta = getattr(request, "META", None) or {}
+    peer = _address(meta.get("REMOTE_ADDR", ""))
+    return peer is not None and any(peer in network for network in trusted_proxies())
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The caller's address, for the login lockout and the logs.
+
+    ``X-Forwarded-For`` is read only when the request comes from a trusted proxy: walking it
+    from the right (each proxy appends the address it saw), the first hop that is not one of
+    our proxies is the client. From anyone else the header is ignored, or a locked-out guesser
+    would only have to send a new address with every try.
+    """
+    meta = getattr(request, "META", None) or {}
+    # Stored in an inet column by django-axes: anything unparsable must not reach it.
+    peer = _address(meta.get("REMOTE_ADDR", ""))
+    if peer is None:
+        return None
+    proxies = trusted_proxies()
+    if not any(peer in network for network in proxies):
+        return str(peer)
+    for hop in reversed(meta.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _address(hop)
+        if address is None:
+            break  # not written by a proxy of ours: nothing left of it can be believed
+        if not any(address in network for network in proxies):
+            return str(address)
+    return str(peer)
 
 
 def _ip(request: HttpRequest | None) -> str:
@@ -119,6 +197,26 @@ class SecurityLogMiddleware:
         return response
 
 
+class ProxyHeadersMiddleware:
+    """Drops the X-Forwarded-* headers of a request that did not come from a trusted proxy.
+
+    Django believes ``X-Forwarded-Proto`` (SECURE_PROXY_SSL_HEADER) from anyone; with
+    TRUSTED_PROXIES set, only our proxies may say a request came over HTTPS.
+    """
+
+    HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+               "HTTP_X_FORWARDED_PORT", "HTTP_X_REAL_IP")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.TRUSTED_PROXIES and not from_trusted_proxy(request):
+            for header in self.HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
+
+
 class RequestSizeLimitMiddleware:
     """Refuses a request whose declared body exceeds REQUEST_MAX_BYTES (413), unread.
 
@@ -145,6 +243,25 @@ class RequestSizeLimitMiddleware:
 
 NUL_MESSAGE = ("Запрос отклонён: в тексте есть недопустимый нулевой символ (NUL). Уберите его "
                "(обычно он попадает при копировании из другой программы) и повторите.")
+BAD_BODY_MESSAGE = "Запрос отклонён: тело запроса повреждено и не читается ({error})."
+#: An integer literal: a sign and digits, nothing else.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def out_of_int64(text: str) -> bool:
+    """Whether ``text`` is an integer literal a 64-bit signed integer cannot hold."""
+    if not _INTEGER.fullmatch(text):
+        return False
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > 19:  # decided without converting a thousand digits
+        return True
+    return not INT64_MIN <= int(text) <= INT64_MAX
+
+
+def out_of_range_message(name: str) -> str:
+    return (f"Число в параметре «{name[:100]}» вне допустимого диапазона: допускаются целые "
+            f"от {INT64_MIN} до {INT64_MAX}.")
 
 
 def _carries_nul(data: Any) -> bool:
@@ -152,23 +269,48 @@ def _carries_nul(data: Any) -> bool:
                for key in data)
 
 
-class NulCharacterGuardMiddleware:
-    """Refuses a request whose query string or form fields carry a NUL character (400).
+def _out_of_range(data: Any) -> str | None:
+    """The first field of ``data`` that holds an integer no 64-bit column could store."""
+    return next((key for key in data if any(out_of_int64(v) for v in data.getlist(key))), None)
 
-    PostgreSQL cannot store NUL in text: Django's form fields and DRF refuse it, but a value a
-    view reads straight from ``request.POST`` (a comment, a title) would fail in the database as
-    a 500. This is the one check for all of them; JSON bodies are checked by the serializers.
+
+class InputGuardMiddleware:
+    """Refuses, with 400, a request no view should have to read: an unparsable body, a NUL
+    character, and (API) an integer literal past 64 bits.
+
+    - A body Django cannot parse (multipart without its boundary, cut short) would raise from
+      the first ``request.POST``; here it is a 400 in the API's JSON error shape or the plain
+      Russian page.
+    - PostgreSQL cannot store NUL in text: Django's form fields and DRF refuse it, but a value
+      a view reads straight from ``request.POST`` (a comment, a title) would fail in the
+      database as a 500. JSON bodies are checked by the serializers.
+    - Every integer of the API is a 64-bit one at most (ids, pages, years, figures): one past
+      that, in the query string or a form body, is refused here for every parameter at once
+      (JSON bodies: ``portal.api.JSONParser``) instead of reaching a lookup or a column.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _carries_nul(request.GET) or (request.method == "POST"
-                                         and _carries_nul(request.POST)):
+        try:
+            form = request.POST if request.method == "POST" else None
+        except (MultiPartParserError, BadRequest, SuspiciousOperation, UnicodeDecodeError) as exc:
+            logger.warning("bad_body ip=%s path=%s error=%s", _ip(request), request.path[:500],
+                           exc.__class__.__name__)
+            return refusal_response(request, status=400, code="parse_error",
+                                    title="Неверный запрос",
+                                    message=BAD_BODY_MESSAGE.format(error=str(exc)[:200]))
+        if _carries_nul(request.GET) or (form is not None and _carries_nul(form)):
             logger.warning("nul_refused ip=%s path=%s", _ip(request), request.path[:500])
             return refusal_response(request, status=400, code="validation_failed",
                                     title="Недопустимый символ", message=NUL_MESSAGE)
+        if request.path.startswith("/api/"):
+            name = _out_of_range(request.GET) or (form is not None and _out_of_range(form))
+            if name:
+                return refusal_response(request, status=400, code="validation_failed",
+                                        title="Неверный запрос",
+                                        message=out_of_range_message(name))
         return self.get_response(request)
 
 

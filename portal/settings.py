@@ -9,13 +9,31 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-key-change-me-in-production-0123456789")
+# Sessions and signed links are signed with SECRET_KEY, and the network tokens' key is derived
+# from it unless TOKEN_ENCRYPTION_KEYS is set: a key published in this repository protects
+# nothing. Only development (DEBUG=1, `make run`) may run on the built-in one; with DEBUG=0 the
+# portal refuses to start without a key of its own (README, «Развёртывание»).
+DEVELOPMENT_SECRET_KEY = "dev-insecure-key-change-me-in-production-0123456789"
+PUBLISHED_SECRET_KEYS = frozenset({
+    DEVELOPMENT_SECRET_KEY,
+    "change-me-to-a-long-random-string",  # .env.example and docker-compose.yml of old
+    "compose-demo-secret-change-me-0123456789abcdef",
+})
+SECRET_KEY = env.str("SECRET_KEY", default="").strip() or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY in PUBLISHED_SECRET_KEYS | {""}:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is empty or a key published in the portal's repository, and DEBUG is off: "
+        "the portal does not start on it. Set SECRET_KEY in the environment or .env to a long "
+        "random string, e.g. python -c \"import secrets; print(secrets.token_urlsafe(50))\" "
+        "(README, «Развёртывание»). / SECRET_KEY не задан или взят из репозитория: задайте свой."
+    )
 # Old keys still accepted for sessions, signed links and token decryption while SECRET_KEY changes.
 SECRET_KEY_FALLBACKS = [k.strip() for k in env.list("SECRET_KEY_FALLBACKS", default=[])
                         if k.strip()]
@@ -50,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: headers only our reverse proxy may set are dropped from anyone else's request.
+    "portal.security.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.security.RequestSizeLimitMiddleware",
@@ -58,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "portal.security.NulCharacterGuardMiddleware",
+    "portal.security.InputGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -133,6 +153,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 # The whole request body (several files at once, API JSON); larger ones get 413 unread.
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=50 * 1024 * 1024)
+# Every uploaded .xlsx (registry, Table-1 forms) is read within these limits, fixed before a
+# byte is inflated (portal/lib/xlsx.py): the archive's total and each member's size as they
+# really inflate, its number of members, each sheet's rows and columns and its merged cells.
+XLSX_MAX_UNCOMPRESSED_BYTES = env.int("XLSX_MAX_UNCOMPRESSED_BYTES", default=64 * 1024 * 1024)
+XLSX_MAX_MEMBER_BYTES = env.int("XLSX_MAX_MEMBER_BYTES", default=32 * 1024 * 1024)
+XLSX_MAX_MEMBERS = env.int("XLSX_MAX_MEMBERS", default=1_000)
+XLSX_MAX_ROWS = env.int("XLSX_MAX_ROWS", default=20_000)
+XLSX_MAX_COLUMNS = env.int("XLSX_MAX_COLUMNS", default=200)
+XLSX_MAX_CELLS = env.int("XLSX_MAX_CELLS", default=2_000_000)  # in all sheets together
+XLSX_MAX_MERGED_CELLS = env.int("XLSX_MAX_MERGED_CELLS", default=10_000)
+# Table-1 forms (about 20 rows by 14 columns) are loaded whole, an object per cell: smaller.
+TABLE1_MAX_ROWS = env.int("TABLE1_MAX_ROWS", default=1_000)
+TABLE1_MAX_COLUMNS = env.int("TABLE1_MAX_COLUMNS", default=100)
+TABLE1_MAX_CELLS = env.int("TABLE1_MAX_CELLS", default=100_000)
 
 # --- Deployment behind HTTPS ------------------------------------------------------------------
 # Off for the embedded demo and the test suite (plain http on localhost); production sets HTTPS=1.
@@ -143,7 +177,11 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env.bool("BEHIND_PROXY", default=HTTPS):
+# The reverse proxies in front of the portal (docker-compose.yml: nginx), as addresses or
+# networks (CIDR). Only a request that comes from one of them has its X-Forwarded-For read (the
+# client's address for the login lockout and the logs) and its X-Forwarded-Proto believed.
+TRUSTED_PROXIES = [p.strip() for p in env.list("TRUSTED_PROXIES", default=[]) if p.strip()]
+if env.bool("BEHIND_PROXY", default=HTTPS or bool(TRUSTED_PROXIES)):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -181,9 +219,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
 AXES_COOLOFF_MESSAGE = "Слишком много неудачных попыток входа. Попробуйте позже."
 AXES_VERBOSE = False
+# X-Forwarded-For only from TRUSTED_PROXIES (see there).
 AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
-# Behind the HTTPS proxy the client's address is the last hop the proxy appended.
-TRUST_X_FORWARDED_FOR = env.bool("BEHIND_PROXY", default=HTTPS)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Invitation links (Django's password-reset tokens) stop working after this many days.
@@ -200,6 +237,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Redis gives an unacknowledged message back after the visibility timeout; it stays longer than
+# any retry's countdown (or a retry waiting in one worker would be handed to a second). A worker
+# killed mid-task does not make its work wait that long: a worker that starts re-queues at once
+# the collection batches the dead one held (metrics.tasks, on worker_ready).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 REDIS_URL = env.str("REDIS_URL", default=CELERY_BROKER_URL)
 
@@ -236,6 +277,9 @@ for _network, _limits in env.json("NETWORK_DAILY_LIMITS_JSON", default={}).items
 # A collection batch claimed by a worker and silent for this long is taken as lost (the worker
 # died) and re-queued by the periodic recovery; far longer than any batch takes.
 COLLECTION_BATCH_TIMEOUT_MINUTES = env.int("COLLECTION_BATCH_TIMEOUT_MINUTES", default=30)
+# A batch a transient error stopped is retried after about this long, then twice as long each
+# time (with jitter), at most 60 times as long.
+COLLECTION_RETRY_SECONDS = env.float("COLLECTION_RETRY_SECONDS", default=10.0)
 # Fernet keys for network tokens at rest, newest first: the first encrypts, every one decrypts,
 # so a key is rotated by putting a new one first and running `manage.py rotate_token_key`.
 # TOKEN_ENCRYPTION_KEY is the one-key form. With neither, a key derived from SECRET_KEY is used
@@ -275,6 +319,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
+    ],
+    # JSON bodies with integers past 64 bits are refused (400) by the portal's JSON parser.
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.Pagination",
     "PAGE_SIZE": 50,

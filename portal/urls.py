@@ -29,5 +29,6 @@ urlpatterns = [
 ]
 
 # JSON errors under /api/, the plain Russian pages (templates/404.html, 500.html) elsewhere.
+handler400 = "portal.errors.bad_request"
 handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"

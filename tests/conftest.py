@@ -164,3 +164,28 @@ def api_as():
         return client
 
     return make
+
+
+# --- lines a test leaves for the end of the run's output ---------------------------------------
+_SUMMARY_LINES = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def summary_line(request, record_property):
+    """``summary_line(text)``: shown at the end of the run (with or without -s) and kept in the
+    test's properties (JUnit XML)."""
+
+    def write(text: str) -> None:
+        record_property("summary", text)
+        request.config.stash.setdefault(_SUMMARY_LINES, []).append(
+            f"{request.node.name}: {text}")
+
+    return write
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines = config.stash.get(_SUMMARY_LINES, [])
+    if lines:
+        terminalreporter.section("what the soak and limit tests measured")
+        for line in lines:
+            terminalreporter.write_line(line)

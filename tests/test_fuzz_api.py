@@ -55,7 +55,7 @@ FUZZ_SEED = os.environ.get("FUZZ_SEED")
 DERANDOMIZE = FUZZ_SEED is None and "FUZZ_EXAMPLES" not in os.environ
 # Every id the database hands out during a fuzz test starts here, whatever ran before it.
 FIXED_FIRST_ID = 1_000_000
-PERSONAS = ["regional", "municipal_a", "editor_a", "viewer", "api_client_user"]
+PERSONAS = ["regional", "municipal_a", "editor_a", "viewer", "api_client_user", "outsider"]
 SCHEMA_URL = "/api/v1/schema/"
 POSITIVE_CHECKS = [
     not_a_server_error,

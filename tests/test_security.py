@@ -39,7 +39,14 @@ def production_env() -> dict[str, str]:
     env = {name: value for name, value in os.environ.items()
            if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return {**env, "DJANGO_SETTINGS_MODULE": "portal.settings", "HTTPS": "1", "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "portal.example.ru"}
+            "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "portal.example.ru",
+            "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+
+
+def start(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
+    """A portal process (``manage.py …``), as a deployment starts one."""
+    return subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 # --- deployment -------------------------------------------------------------------------------
@@ -54,6 +61,38 @@ def test_production_settings_pass_the_deploy_check(monkeypatch):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output
+
+
+@pytest.mark.parametrize("secret_key", [
+    "",
+    "dev-insecure-key-change-me-in-production-0123456789",  # the built-in development key
+    "change-me-to-a-long-random-string",                   # .env.example's of old
+])
+def test_with_debug_off_the_portal_refuses_to_start_without_a_secret_key_of_its_own(secret_key):
+    result = start({**production_env(), "SECRET_KEY": secret_key}, "check")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "SECRET_KEY is empty or a key published in the portal's repository" in output
+    assert "secrets.token_urlsafe(50)" in output and "README" in output
+
+
+def test_development_still_starts_on_the_built_in_key():
+    """``make run`` (DEBUG=1) needs no key; the deploy check then says it is not one to deploy."""
+    env = {**production_env(), "DEBUG": "1", "SECRET_KEY": ""}
+    assert start(env, "check").returncode == 0
+    deploy = start(env, "check", "--deploy")
+    output = deploy.stdout + deploy.stderr
+    assert "portal.E002" in output and "SECRET_KEY пуст или опубликован" in output
+
+
+def test_the_deploy_check_names_the_built_in_key_and_derived_token_keys(settings):
+    from portal.security import check_secret_key
+
+    settings.SECRET_KEY, settings.TOKEN_ENCRYPTION_KEYS = settings.DEVELOPMENT_SECRET_KEY, []
+    assert [p.id for p in check_secret_key()] == ["portal.E002", "portal.W001"]
+    settings.SECRET_KEY = secrets.token_urlsafe(50)
+    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    assert check_secret_key() == []
 
 
 def test_production_settings_secure_cookies_and_hsts():
@@ -226,17 +265,84 @@ def test_an_allowed_request_is_not_logged_as_a_denial(login, regional, caplog):
     assert not [r for r in caplog.records if r.getMessage().startswith("permission_denied")]
 
 
-@pytest.mark.parametrize("forwarded, trusted, expected", [
-    ("198.51.100.1, 203.0.113.9", True, "203.0.113.9"),   # the proxy appended the last hop
-    ("198.51.100.1, 203.0.113.9", False, "127.0.0.1"),     # not behind our proxy: ignored
-    ("not-an-address", True, "127.0.0.1"),                 # garbage never reaches the log/db
+PROXY = "192.0.2.10"  # our reverse proxy (TEST-NET-1: an address only for examples)
+
+
+@pytest.mark.parametrize("peer, forwarded, expected", [
+    (PROXY, "198.51.100.1, 203.0.113.9", "203.0.113.9"),   # the proxy appended the last hop
+    (PROXY, "203.0.113.9, 192.0.2.11", "203.0.113.9"),     # an inner proxy of ours skipped
+    ("203.0.113.5", "198.51.100.1, 203.0.113.9", "203.0.113.5"),  # not our proxy: ignored
+    (PROXY, "not-an-address", PROXY),                       # garbage never reaches the log/db
+    (PROXY, "", PROXY),
 ])
-def test_the_client_address_behind_the_proxy(rf, settings, forwarded, trusted, expected):
+def test_the_client_address_behind_the_proxy(rf, settings, peer, forwarded, expected):
     from portal.security import client_ip
 
-    settings.TRUST_X_FORWARDED_FOR = trusted
-    request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="127.0.0.1")
+    settings.TRUSTED_PROXIES = [PROXY, "192.0.2.11/32"]
+    request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=peer)
     assert client_ip(request) == expected
+
+
+@pytest.fixture
+def behind_the_proxy(settings):
+    """Production as .env.example sets it up: HTTPS, our reverse proxy in front."""
+    settings.TRUSTED_PROXIES = [PROXY]
+    # What HTTPS=1 used to switch on: X-Forwarded-For believed from anyone. It must not be.
+    settings.TRUST_X_FORWARDED_FOR = True
+
+
+def _try_from(peer: str, forwarded: str | None, password: str):
+    extra = {"REMOTE_ADDR": peer}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return Client().post("/login/", {"username": "viewer", "password": password}, **extra)
+
+
+def test_a_locked_account_stays_locked_whatever_x_forwarded_for_says(viewer, settings,
+                                                                     behind_the_proxy):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _try_from("203.0.113.7", None, "wrong-guess")
+    assert _try_from("203.0.113.7", None, PASSWORD).status_code == 429
+    # The probe's bypass: the same guesser, straight to the portal, naming a new address each try.
+    for forged in ("10.9.0.1", "10.9.1.1", "10.9.2.1", f"{PROXY}, 198.51.100.4"):
+        answer = _try_from("203.0.113.7", forged, PASSWORD)
+        assert answer.status_code == 429, forged
+    assert AccessAttempt.objects.get().ip_address == "203.0.113.7"
+
+
+def test_through_the_trusted_proxy_the_forwarded_address_is_the_clients(viewer, settings,
+                                                                          behind_the_proxy):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _try_from(PROXY, "203.0.113.7", "wrong-guess")
+    assert _try_from(PROXY, "203.0.113.7", PASSWORD).status_code == 429
+    # The proxy appends the address it saw: a forged one in front of it changes nothing.
+    assert _try_from(PROXY, "10.9.0.1, 203.0.113.7", PASSWORD).status_code == 429
+    # Someone else behind the same proxy is not locked out.
+    assert _try_from(PROXY, "198.51.100.23", PASSWORD).status_code == 302
+    assert AccessAttempt.objects.filter(ip_address="203.0.113.7").exists()
+
+
+def test_only_the_trusted_proxy_may_say_the_request_came_over_https(rf, settings,
+                                                                     behind_the_proxy):
+    from portal.security import ProxyHeadersMiddleware
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    seen = {}
+
+    def view(request):
+        seen[request.META["REMOTE_ADDR"]] = request.is_secure()
+
+    for peer in (PROXY, "203.0.113.7"):
+        ProxyHeadersMiddleware(view)(rf.get("/", HTTP_X_FORWARDED_PROTO="https",
+                                            REMOTE_ADDR=peer))
+    assert seen == {PROXY: True, "203.0.113.7": False}
+
+
+def test_a_trusted_proxy_that_is_not_an_address_fails_the_checks(settings):
+    from portal.security import check_trusted_proxies
+
+    settings.TRUSTED_PROXIES = ["172.30.0.10", "proxy.local"]
+    assert [e.id for e in check_trusted_proxies()] == ["portal.E003"]
 
 
 # --- network tokens at rest ---------------------------------------------------------------

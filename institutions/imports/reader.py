@@ -1,10 +1,9 @@
-"""Reading a registry .xlsx safely: container checks first, then the header and the rows.
+"""Reading a registry .xlsx safely: the archive within limits first, then the header and rows.
 
-The reader refuses hostile files before openpyxl parses them: a check that the zip really is an
-.xlsx workbook, caps on the members' uncompressed sizes and compression ratios (zip bombs), and a
-cap on the sheet's declared and actual rows. Python's zipfile stops at each member's declared size
-(a member that inflates further fails its CRC check), so checking the declared sizes bounds what
-parsing can inflate; expat (>= 2.4) limits entity expansion in the XML itself.
+``portal.lib.xlsx`` checks the upload before openpyxl parses it: that it is an .xlsx workbook,
+and that it inflates within the XLSX_* limits (total, each member measured as it streams, the
+number of members, each sheet's rows, columns and cells), so a zip bomb is refused without being
+unpacked; expat (>= 2.4) limits entity expansion in the XML itself.
 """
 
 from __future__ import annotations
@@ -12,12 +11,12 @@ from __future__ import annotations
 import io
 import re
 import warnings
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -25,18 +24,11 @@ from openpyxl.utils import get_column_letter
 from institutions.choices import Network
 from institutions.imports.vocabulary import COLUMN_LABELS, LINK_COLUMNS, Column, header_column
 from portal.errors import ValidationFailed
+from portal.lib.xlsx import xlsx_check
 
-MAX_ROWS = 20_000
-MAX_COLUMNS = 100
+# How many columns of each row are read (the registry's are far fewer).
+READ_COLUMNS = 100
 HEADER_SEARCH_ROWS = 20
-MAX_ZIP_MEMBERS = 1_000
-MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
-# Small members may compress extremely well (an empty styles part); only big ones are suspicious.
-RATIO_CHECK_FROM_BYTES = 1024 * 1024
-XLSX_MAIN_CONTENT_TYPE = (
-    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
-)
 # Fillers people put into empty link cells.
 LINK_FILLERS = {"-", "—", "–", "нет", "отсутствует", "n/a", "нет.", "0"}
 _LINK_SPLIT = re.compile(r"[\s,;]+")
@@ -63,7 +55,7 @@ class RegistrySheet:
 
 def read_registry_sheet(data: bytes) -> RegistrySheet:
     """Parse registry rows out of .xlsx bytes, or raise ValidationFailed naming the problem."""
-    check_xlsx_container(data)
+    xlsx_check(data)  # an .xlsx within the limits, or refused before it is parsed
     workbook = _load_workbook(data)
     try:
         for sheet in workbook.worksheets:
@@ -89,38 +81,6 @@ def read_registry_sheet(data: bytes) -> RegistrySheet:
     )
 
 
-def check_xlsx_container(data: bytes) -> None:
-    """Refuse anything that is not a modest .xlsx zip before any XML is parsed."""
-    not_xlsx = _("Файл не является книгой Excel в формате .xlsx. Сохраните его как .xlsx.")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ValidationFailed(not_xlsx)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            _check_zip_sizes(members)
-            names = {m.filename for m in members}
-            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-                raise ValidationFailed(not_xlsx)
-            if XLSX_MAIN_CONTENT_TYPE not in archive.read("[Content_Types].xml"):
-                raise ValidationFailed(not_xlsx)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
-        raise ValidationFailed(not_xlsx) from exc
-
-
-def _check_zip_sizes(members: list[zipfile.ZipInfo]) -> None:
-    too_big = _(
-        "Файл слишком велик после распаковки (похоже на «zip-бомбу»): не более %(mb)s МБ данных."
-    ) % {"mb": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise ValidationFailed(_("В файле слишком много внутренних частей; это не реестр."))
-    if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_BYTES:
-        raise ValidationFailed(too_big)
-    for member in members:
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > RATIO_CHECK_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
-            raise ValidationFailed(too_big)
-
-
 def _load_workbook(data: bytes) -> Any:
     try:
         with warnings.catch_warnings():
@@ -134,14 +94,8 @@ def _load_workbook(data: bytes) -> Any:
 
 
 def _sheet_rows(sheet: Any, first: int, last: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Rows ``first..last`` (1-based) with their numbers, MAX_COLUMNS cells wide."""
-    declared = sheet.max_row
-    if declared is not None and declared > MAX_ROWS:
-        raise ValidationFailed(
-            _("В листе «%(sheet)s» объявлено %(n)s строк; допускается не более %(max)s.")
-            % {"sheet": sheet.title, "n": declared, "max": MAX_ROWS}
-        )
-    cells = sheet.iter_rows(min_row=first, max_row=last, max_col=MAX_COLUMNS)
+    """Rows ``first..last`` (1-based) with their numbers, READ_COLUMNS cells wide."""
+    cells = sheet.iter_rows(min_row=first, max_row=last, max_col=READ_COLUMNS)
     yield from enumerate(cells, start=first)
 
 
@@ -180,13 +134,14 @@ def _header_columns(row: tuple[Any, ...]) -> dict[Column, list[int]] | None:
 
 def _read_rows(sheet: Any, header_row: int, columns: dict[Column, list[int]]) -> list[SheetRow]:
     rows: list[SheetRow] = []
-    for number, cells in _sheet_rows(sheet, header_row + 1, MAX_ROWS + 1):
+    limit = settings.XLSX_MAX_ROWS
+    for number, cells in _sheet_rows(sheet, header_row + 1, limit + 1):
         if all(_is_blank(cell.value) for cell in cells):
             continue
-        if number > MAX_ROWS:
+        if number > limit:  # the archive check has refused such a sheet already
             raise ValidationFailed(
                 _("В листе больше %(max)s строк; разбейте реестр на несколько файлов.")
-                % {"max": MAX_ROWS}
+                % {"max": limit}
             )
         rows.append(_read_row(number, cells, columns))
     return rows

@@ -9,7 +9,9 @@ from metrics.models import CollectionRun, CollectionRunItem, NetworkToken
 
 class CollectionRunSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True)
-    triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null for the runs beat starts and when the user is gone.
+    triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True,
+                                                allow_null=True)
 
     class Meta:
         model = CollectionRun
@@ -36,7 +38,8 @@ class NetworkTokenSerializer(serializers.ModelSerializer):
     network = serializers.ChoiceField(choices=Network.choices)
     kind = serializers.ChoiceField(choices=TokenKind.choices)
     masked = serializers.CharField(read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null for tokens registered by a command, the demo, or a user since deleted.
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     communities = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     community_ids = serializers.ListField(child=serializers.IntegerField(), write_only=True,
                                           required=False)

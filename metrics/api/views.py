@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -43,6 +44,11 @@ class CollectionRunViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet:
         return runs_list()
 
+    # A page of items, declared as the paginated list it is (a detail action is not, by default).
+    @extend_schema(responses=CollectionRunItemSerializer(many=True),
+                   parameters=[OpenApiParameter("page", int, description="номер страницы"),
+                               OpenApiParameter("page_size", int,
+                                                description="строк на странице (до 1000)")])
     @action(detail=True, serializer_class=CollectionRunItemSerializer, filterset_fields=[])
     def items(self, request: Request, pk: int | None = None) -> Response:
         items = run_items(run=self.get_object(), user=request.user)

@@ -97,3 +97,10 @@ class RequestRejected(NetworkError):
     """The API refused the request as malformed (VK 100/12/13): a bug, not worth retrying."""
 
     code = "network_rejected"
+
+
+class CollectionBroken(NetworkError):
+    """Anything unforeseen that stopped a batch (a bug, an answer nobody expected): the batch
+    fails with this reason instead of staying open; the traceback is in the worker's log."""
+
+    code = "internal_error"

@@ -37,7 +37,13 @@ from typing import Any
 
 from institutions.choices import Network
 from metrics.collect.credentials import Credential
-from metrics.collect.errors import CommunityError, NetworkError, NoUsableToken, TokenError
+from metrics.collect.errors import (
+    CommunityError,
+    NetworkError,
+    NoUsableToken,
+    TokenError,
+    TransientNetworkError,
+)
 from metrics.collect.fetch import (
     BatchResult,
     Target,
@@ -207,15 +213,25 @@ class WallStream:
                 self._read(cid, offset, answer)
             return
         error = sent.error
-        if isinstance(error, TokenError) and error.token_id is not None:
-            token_trouble(error)
-            self.dropped.add(error.token_id)
-            if any(c.token_id not in self.dropped for c in self.credentials):
-                result.errors[error.key] += 1
-                self.queue.extendleft(reversed(chunk))
-                return
+        if isinstance(error, TokenError):
+            if error.token_id is not None:
+                token_trouble(error)
+                self.dropped.add(error.token_id)
+                if any(c.token_id not in self.dropped for c in self.credentials):
+                    result.errors[error.key] += 1
+                    self.queue.extendleft(reversed(chunk))
+                    return
             error = NoUsableToken(f"не осталось действующих ключей: {error.message}",
                                   key=error.key)
+        elif not isinstance(error, TransientNetworkError):
+            # Refused as a whole and for good (a request VK rejects, an error it gave for the
+            # whole execute): no retry would help, so these walls fail and the stream goes on.
+            for cid, _offset in chunk:
+                if cid in self.walls:
+                    self.results[self.walls[cid].batch_id].problem(
+                        cid, key=error.key, message=f"VK отклонил запрос: {error.message}")
+                    self._finish(cid)
+            return
         if self.failure is None:
             self.failure, self.failed_batch = error, owner
         else:
@@ -238,7 +254,11 @@ class WallStream:
                 return
             result.monthly[cid] = wall.totals.values()
             result.done(cid)
-        del self.walls[cid]
+        self._finish(cid)
+
+    def _finish(self, cid: int) -> None:
+        """The wall is read (or given up): its batch is ready once its last wall is."""
+        wall = self.walls.pop(cid)
         reading = self.reading[wall.batch_id]
         reading.discard(cid)
         if not reading:

@@ -1,8 +1,20 @@
-"""Periodic recovery of collection runs a dead worker left unfinished.
+"""Recovery of collection runs a dead worker left unfinished.
 
 A worker killed mid-batch leaves its batch «running» and its task unacknowledged in the broker,
-where it waits for the broker's visibility timeout — or for someone to press «Повторить
-незавершённое». This does the same without anyone, for the batches that are lost:
+where it waits for the broker's visibility timeout (an hour) — or for someone to press
+«Повторить незавершённое». Two things do the same without anyone.
+
+At once, when a worker starts (``collection_recover_worker``, on Celery's worker_ready): each
+open batch notes the last worker that held its message (``worker``: set when a worker receives
+the message or claims the batch, and kept while a retry or the dispatched message travels back
+through the broker, so no moment leaves a message held by no one on record). A worker that has
+just started holds nothing, so whatever names it was held by its previous life and may be lost;
+so is whatever names a worker that no longer answers a ping. Those are re-queued. A message
+that was in fact still waiting in the broker is then delivered twice: harmless, as a batch
+already done is skipped and storing one is an upsert.
+
+Periodically (``collection_recover_lost``, beat every 15 minutes), for the batches that are lost
+whoever held them:
 
 - a batch claimed («running») and untouched for ``COLLECTION_BATCH_TIMEOUT_MINUTES`` (its claim
   sets ``updated_at``, and no batch takes anywhere near that long);
@@ -21,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
@@ -28,6 +41,7 @@ from django.utils import timezone
 
 from metrics.collect.choices import BatchState, RunState
 from metrics.collect.runs import (
+    OPEN_BATCH_STATES,
     QUEUE_DOWN,
     TASK_BATCH,
     TASK_BATCHES,
@@ -70,6 +84,54 @@ def _mark_runs_running(run_ids: set[int]) -> None:
     CollectionRun.objects.filter(pk__in=run_ids, started_at__isnull=True).update(started_at=now)
     CollectionRun.objects.filter(pk__in=run_ids, state=RunState.PENDING).update(
         state=RunState.RUNNING)
+
+
+def batches_held(*, worker: str, batch_ids: Sequence[int] = (),
+                 run_ids: Sequence[int] = ()) -> int:
+    """Note that ``worker`` received the message of these waiting batches (or of these runs'
+    waiting batches: their dispatch). A batch being collected keeps the worker that claimed it.
+    """
+    waiting = CollectionBatch.objects.filter(state=BatchState.PENDING,
+                                             run__state__in=OPEN_RUN_STATES)
+    if batch_ids:
+        waiting = waiting.filter(pk__in=list(batch_ids))
+    else:
+        waiting = waiting.filter(run_id__in=list(run_ids))
+    return waiting.update(worker=worker, updated_at=timezone.now())
+
+
+def collection_recover_worker(*, worker: str,
+                              alive: Callable[[list[str]], set[str]] | None = None) -> list[int]:
+    """Re-queue what ``worker`` held before it (re)started, and what workers that do not
+    answer (``alive`` says which of the others do) held; return the batch ids re-queued."""
+    held = (CollectionBatch.objects.filter(state__in=OPEN_BATCH_STATES,
+                                           run__state__in=OPEN_RUN_STATES).exclude(worker="")
+            # A run waiting for its tokens' next day is taken up then, not now.
+            .exclude(run__resumes_at__gt=timezone.now()))
+    others = sorted(set(held.values_list("worker", flat=True)) - {worker})
+    living = set(others)
+    if others and alive is not None:
+        try:
+            living = alive(others)
+        except Exception:  # no answer at all: take none of theirs
+            log.exception("could not ask which collection workers are alive")
+    dead = {worker} | (set(others) - living)
+    message = "Обработчик пакета остановился — пакет поставлен в очередь заново."
+    taken: dict[int, list[int]] = {}
+    for pk, run_id, state, holder in (held.filter(worker__in=dead).order_by("run_id", "index")
+                                      .values_list("pk", "run_id", "state", "worker")):
+        if (CollectionBatch.objects.filter(pk=pk, state=state, worker=holder)
+                .update(state=BatchState.PENDING, worker="", updated_at=timezone.now(),
+                        message=message)):
+            taken.setdefault(run_id, []).append(pk)
+    _mark_runs_running(set(taken))
+    queued: list[int] = []
+    try:
+        for run_id, batch_ids in taken.items():
+            _enqueue(run_id, batch_ids, queued)
+    except ServiceUnavailable:
+        log.error("task queue unavailable: lost batches are re-queued by the periodic recovery")
+    return queued
 
 
 def collection_recover_lost(*, timeout: dt.timedelta | None = None) -> list[int]:

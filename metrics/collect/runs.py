@@ -21,14 +21,14 @@ import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from institutions.choices import CommunityState, Network
 from institutions.models import Community
 from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState, TokenKind
-from metrics.collect.errors import NetworkError, TransientNetworkError
+from metrics.collect.errors import CollectionBroken, NetworkError, TransientNetworkError
 from metrics.collect.fetch import (
     BatchResult,
     NoUsableToken,
@@ -90,6 +90,7 @@ QUEUE_DOWN = "Очередь задач недоступна: сбор не за
 TASK_DISPATCH = "metrics.tasks.collect_run_dispatch"
 TASK_BATCH = "metrics.tasks.collect_batch"
 TASK_BATCHES = "metrics.tasks.collect_batches"
+OPEN_BATCH_STATES = [BatchState.PENDING, BatchState.RUNNING]
 
 
 def default_period(kind: str) -> dt.date:
@@ -202,45 +203,70 @@ def collection_run_resume(*, run_id: int) -> CollectionRun:
 
 
 # --- one batch ------------------------------------------------------------------------------------
-def collection_batch_collect(*, batch_id: int) -> bool:
+#: The database went away for a moment: the batch is retried, like a network error.
+DATABASE_TROUBLE = (OperationalError, InterfaceError)
+
+
+def _unforeseen(exc: Exception, batch_ids: Sequence[int]) -> NetworkError:
+    """The error a batch fails with when ``exc`` stopped it; logged with its traceback."""
+    if isinstance(exc, NetworkError):  # refused for good: no retry would help
+        return exc
+    log.exception("collection batches %s stopped by an unforeseen error", list(batch_ids))
+    return CollectionBroken(f"внутренняя ошибка сбора ({exc.__class__.__name__}); подробности "
+                            "в журнале обработчика", key="internal")
+
+
+def collection_batch_collect(*, batch_id: int, worker: str = "") -> bool:
     """Collect one batch and store it; False if it was already done (a redelivered task).
 
-    Raises TransientNetworkError for the task to retry later; the requests it made are counted.
+    Raises TransientNetworkError (and the database's own transient errors) for the task to
+    retry later; the requests it made are counted. Any other error ends the batch as failed
+    with its reason: a run never stays open because of one.
     """
-    if not _batch_claim(batch_id):
+    if not _batch_claim(batch_id, worker):
         return False
     batch = CollectionBatch.objects.select_related("run").get(pk=batch_id)
     run = batch.run
-    communities = targets_load(batch.community_ids)
     result = BatchResult()
     try:
-        FETCHERS[(run.kind, run.network)](communities, run.period, result)
+        _collect_one(run, batch, result)
     except NoUsableToken as exc:
         result.errors[exc.key] += 1
         if _waits_for_quota(run, {batch_id: result}):
             return True
         collection_batch_fail(batch_id=batch_id, error=exc, requests=result.requests,
                               errors=result.errors)
-        return True
     except TransientNetworkError as exc:
         result.errors[exc.key] += 1
         _batch_attempt(batch_id=batch_id, requests=result.requests, errors=result.errors,
                        message=exc.message)
         raise
-    if run.kind == RunKind.MEMBERS:
-        members_screen(run=run, source=value_source(run), result=result)
-    _batches_store([(batch_id, result)], apart=apart_pays(result))
-    collection_run_finish_if_complete(run_id=run.pk)
+    except DATABASE_TROUBLE:
+        raise
+    except Exception as exc:
+        error = _unforeseen(exc, [batch_id])
+        result.errors[error.key] += 1
+        collection_batch_fail(batch_id=batch_id, error=error, requests=result.requests,
+                              errors=result.errors)
     return True
 
 
-def collection_batches_collect(*, batch_ids: Sequence[int]) -> int:
+def _collect_one(run: CollectionRun, batch: CollectionBatch, result: BatchResult) -> None:
+    FETCHERS[(run.kind, run.network)](targets_load(batch.community_ids), run.period, result)
+    if run.kind == RunKind.MEMBERS:
+        members_screen(run=run, source=value_source(run), result=result)
+    _batches_store([(batch.pk, result)], apart=apart_pays(result))
+    collection_run_finish_if_complete(run_id=run.pk)
+
+
+def collection_batches_collect(*, batch_ids: Sequence[int], worker: str = "") -> int:
     """Collect batches of one streamed run (VK posts) together; return how many it closed.
 
     Each batch is claimed as the stream takes it and stored, in its own transaction, as soon as
     its walls are read. A transient error ends the stream: the batches still open count the
     attempt and the error is raised for the task to retry them (the closed ones stay closed).
-    With no usable token left, every batch not yet closed fails with that error.
+    With no usable token left, or after any other error, every batch not yet closed fails with
+    that error.
     """
     first = CollectionBatch.objects.filter(pk__in=batch_ids).select_related("run").first()
     if first is None:
@@ -250,10 +276,10 @@ def collection_batches_collect(*, batch_ids: Sequence[int]) -> int:
     try:
         credentials = credentials_usable(run.network, tokens_usable(network=run.network))
         stream = WallStream(period=run.period, credentials=credentials,
-                            batches=_claimed(batch_ids, results))
-        for batch_ids in stream.completed():
-            _batches_store([(batch_id, results.pop(batch_id)) for batch_id in batch_ids])
-            closed += len(batch_ids)
+                            batches=_claimed(batch_ids, results, worker))
+        for completed in stream.completed():
+            _batches_store([(batch_id, results.pop(batch_id)) for batch_id in completed])
+            closed += len(completed)
     except NoUsableToken as exc:
         if _waits_for_quota(run, {i: results[i] for i in stream.open_batches()} if stream
                             else {}):
@@ -267,6 +293,12 @@ def collection_batches_collect(*, batch_ids: Sequence[int]) -> int:
             _batch_attempt(batch_id=batch_id, requests=result.requests, errors=result.errors,
                            message=exc.message)
         raise
+    except DATABASE_TROUBLE:
+        raise
+    except Exception as exc:
+        error = _unforeseen(exc, batch_ids)
+        return closed + collection_batches_fail(batch_ids=batch_ids, error=error,
+                                                results=results)
     collection_run_finish_if_complete(run_id=run.pk)
     return closed
 
@@ -287,17 +319,19 @@ def _waits_for_quota(run: CollectionRun, open_results: dict[int, BatchResult]) -
 
 
 @transaction.atomic
-def _batch_claim(batch_id: int) -> bool:
-    """Mark a batch as being collected, unless it is done (a redelivered task)."""
+def _batch_claim(batch_id: int, worker: str = "") -> bool:
+    """Mark a batch as being collected (by ``worker``), unless it is closed (a redelivered
+    task, or one given up meanwhile)."""
     relaxed_commit()
-    return bool(CollectionBatch.objects.filter(pk=batch_id).exclude(state=BatchState.DONE)
-                .update(state=BatchState.RUNNING, updated_at=timezone.now()))
+    return bool(CollectionBatch.objects.filter(pk=batch_id, state__in=OPEN_BATCH_STATES)
+                .update(state=BatchState.RUNNING, worker=worker, updated_at=timezone.now()))
 
 
-def _claimed(batch_ids: Sequence[int], results: dict[int, BatchResult]) -> Iterator[StreamBatch]:
+def _claimed(batch_ids: Sequence[int], results: dict[int, BatchResult],
+             worker: str = "") -> Iterator[StreamBatch]:
     """The batches still to collect, each claimed when the stream takes it."""
     for batch_id in batch_ids:
-        if not _batch_claim(batch_id):
+        if not _batch_claim(batch_id, worker):
             continue
         community_ids = CollectionBatch.objects.values_list("community_ids", flat=True).get(
             pk=batch_id)

@@ -72,7 +72,7 @@ class ReportCommentSerializer(serializers.Serializer):
     to_state = serializers.CharField()
     text = serializers.CharField()
     warnings = serializers.JSONField()
-    author = serializers.CharField(source="author.username", default=None)
+    author = serializers.CharField(source="author.username", default=None, allow_null=True)
     created_at = serializers.DateTimeField()
 
 

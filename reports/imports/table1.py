@@ -2,38 +2,27 @@
 
 The file is checked as a whole before anything is stored: every problem is collected with the
 file, sheet, row and column where it is, in Russian. Hostile files are refused before openpyxl
-sees them: anything that is not a small, sane zip of an Excel workbook.
+sees them, by the one archive check every import uses (``portal.lib.xlsx``), here with the
+smaller sheets a form has (TABLE1_MAX_*): a form is loaded whole, an object per cell.
 """
 
 import datetime as dt
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from metrics.choices import TABLE1_INDICATORS
 from portal.lib.months import MONTH_ABBR_RU
+from portal.lib.xlsx import XlsxLimits, XlsxRefused, xlsx_check
 from reports.exports import table1 as layout
 from reports.workflow.validation import FigureError, parse_figure
 
-MAX_UNCOMPRESSED_BYTES = 25 * 1024 * 1024
-MAX_MEMBER_RATIO = 100  # a larger compression ratio on a big member is a zip bomb
-MAX_MEMBERS = 500
 MAX_SHEETS = 200
-# The form is about 20 rows by 13 columns; a sheet far larger is not the form, and walking its
-# cells (a used cell at XFD1048576 means 17 billion of them) would exhaust the server.
-MAX_SHEET_ROWS, MAX_SHEET_COLUMNS = 1_000, 100
-# openpyxl creates an object for every cell of a merged range while loading: a few bytes of
-# ``<mergeCell ref="A1:XFD1048576"/>`` would exhaust the server. The form merges a few dozen.
-MAX_MERGED_CELLS = 10_000
-_MERGE_REF = re.compile(
-    rb'<(?:\w+:)?mergeCell\s+ref="\$?([A-Z]{1,3})\$?(\d{1,7}):\$?([A-Z]{1,3})\$?(\d{1,7})"')
-REQUIRED_MEMBERS = {"[Content_Types].xml", "xl/workbook.xml"}
 
 
 @dataclass(frozen=True)
@@ -90,50 +79,24 @@ def _norm(value: object) -> str:
     return re.sub(r"\s+", " ", str(value or "")).strip().lower()
 
 
+def table1_limits() -> XlsxLimits:
+    return XlsxLimits.from_settings(max_rows=settings.TABLE1_MAX_ROWS,
+                                    max_columns=settings.TABLE1_MAX_COLUMNS,
+                                    max_cells=settings.TABLE1_MAX_CELLS)
+
+
 def check_container(*, name: str, data: bytes) -> list[ImportProblem]:
-    """Refuse what is not a small, sane ``.xlsx`` zip, before any XML is parsed."""
+    """Refuse what is not a form-sized ``.xlsx`` within the limits, before any XML is parsed."""
     if len(data) > settings.UPLOAD_MAX_BYTES:
         limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
         return [ImportProblem(name, f"файл больше допустимых {limit} МБ.")]
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        return [ImportProblem(name, "это не файл Excel (.xlsx). Сохраните форму в формате "
-                                    "«Книга Excel (*.xlsx)» и загрузите снова.")]
     try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return [ImportProblem(name, "файл повреждён: архив Excel не читается.")]
-    names = {m.filename for m in members}
-    if len(members) > MAX_MEMBERS or not REQUIRED_MEMBERS.issubset(names):
-        return [ImportProblem(name, "это не книга Excel (.xlsx): внутри нет листов книги.")]
-    total = sum(m.file_size for m in members)
-    suspicious = [m for m in members if m.file_size > 1024 * 1024
-                  and m.file_size > MAX_MEMBER_RATIO * max(m.compress_size, 1)]
-    if total > MAX_UNCOMPRESSED_BYTES or suspicious:
-        return [ImportProblem(name, "файл отклонён: после распаковки он слишком велик "
-                                    "(похоже на «зип-бомбу»).")]
-    try:
-        merged = _merged_cells(data, members)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return [ImportProblem(name, "файл повреждён: архив Excel не читается.")]
-    if merged > MAX_MERGED_CELLS:
-        return [ImportProblem(name, "файл отклонён: в нём объединены слишком большие области "
-                                    "ячеек; это не форма Таблицы 1.")]
+        contents = xlsx_check(data, limits=table1_limits())
+    except XlsxRefused as exc:
+        return [ImportProblem(name, exc.message[:1].lower() + exc.message[1:])]
+    if len(contents.sheets) > MAX_SHEETS:
+        return [ImportProblem(name, f"слишком много листов (больше {MAX_SHEETS}).")]
     return []
-
-
-def _merged_cells(data: bytes, members: list[zipfile.ZipInfo]) -> int:
-    """Cells covered by merged ranges in all sheets, counted in the raw XML (sizes checked)."""
-    total = 0
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for member in members:
-            if not member.filename.startswith("xl/worksheets/"):
-                continue
-            for first_col, first_row, last_col, last_row in _MERGE_REF.findall(
-                    archive.read(member)):
-                width = abs(column_index_from_string(last_col.decode())
-                            - column_index_from_string(first_col.decode())) + 1
-                total += width * (abs(int(last_row) - int(first_row)) + 1)
-    return total
 
 
 def table1_parse(*, name: str, data: bytes) -> list[ParsedSheet]:
@@ -147,18 +110,10 @@ def table1_parse(*, name: str, data: bytes) -> list[ParsedSheet]:
         raise ImportRejected([ImportProblem(
             name, f"файл повреждён и не читается ({exc.__class__.__name__})."
         )]) from exc
-    if len(book.worksheets) > MAX_SHEETS:
-        raise ImportRejected([ImportProblem(name, f"слишком много листов (больше {MAX_SHEETS}).")])
     parsed, problems = [], []
     for ws in book.worksheets:
         if ws.max_row <= 1 and ws.max_column <= 1 and ws.cell(1, 1).value is None:
             continue  # an empty extra sheet is harmless
-        if ws.max_row > MAX_SHEET_ROWS or ws.max_column > MAX_SHEET_COLUMNS:
-            problems.append(ImportProblem(
-                name, f"лист слишком велик ({ws.max_row} строк, {ws.max_column} столбцов); "
-                      f"в форме Таблицы 1 допускается не более {MAX_SHEET_ROWS} строк и "
-                      f"{MAX_SHEET_COLUMNS} столбцов.", ws.title))
-            continue
         sheet_problems, sheet = _parse_sheet(name, ws)
         problems += sheet_problems
         if sheet is not None:

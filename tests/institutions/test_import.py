@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from demo.registry import make_inn
 from institutions.choices import InstitutionType, Network, Subordination
-from institutions.imports import PlanAction, header_column, parse_institution_type, reader
+from institutions.imports import PlanAction, header_column, parse_institution_type
 from institutions.models import Community, Institution
 from institutions.services import registry_import
 from portal.errors import NotAllowed, ValidationFailed
@@ -434,7 +434,8 @@ def test_file_over_the_upload_limit_is_refused(regional, settings, territory_a):
         registry_import(file=data, user=regional, dry_run=True)
 
 
-def test_zip_bomb_member_is_refused_before_parsing(regional, territory_a):
+def test_zip_bomb_member_is_refused_before_parsing(regional, territory_a, settings):
+    settings.XLSX_MAX_MEMBER_BYTES = 2 * 1024 * 1024
     data = rezip(xlsx([[territory_a.name, "ДК", "", "ДК", "", "", ""]]),
                  add={"xl/media/padding.bin": b"\0" * (3 * 1024 * 1024)})
 
@@ -442,8 +443,8 @@ def test_zip_bomb_member_is_refused_before_parsing(regional, territory_a):
         registry_import(file=data, user=regional, dry_run=True)
 
 
-def test_too_much_uncompressed_data_is_refused(regional, territory_a, monkeypatch):
-    monkeypatch.setattr(reader, "MAX_UNCOMPRESSED_BYTES", 200_000)
+def test_too_much_uncompressed_data_is_refused(regional, territory_a, settings):
+    settings.XLSX_MAX_UNCOMPRESSED_BYTES = 200_000
     noise = random.Random(1).randbytes(250_000)
     data = rezip(xlsx([[territory_a.name, "ДК", "", "ДК", "", "", ""]]),
                  add={"xl/media/image1.png": noise})
@@ -464,9 +465,9 @@ def test_huge_declared_dimensions_are_refused(regional, territory_a):
 
 
 def test_rows_beyond_the_cap_are_refused_even_without_a_declared_size(
-    regional, territory_a, monkeypatch
+    regional, territory_a, settings
 ):
-    monkeypatch.setattr(reader, "MAX_ROWS", 5)
+    settings.XLSX_MAX_ROWS = 5
     rows = [[territory_a.name, f"ДК {n}", "", "ДК", "", "", ""] for n in range(8)]
 
     def drop_dimension(xml: bytes) -> bytes:

@@ -179,7 +179,7 @@ def test_file_already_in_the_registry_has_nothing_to_apply(login, regional, terr
 def test_wrong_file_is_refused_on_the_form(login, regional, data, name, message):
     response = preview(login(regional), data, name)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert response.context["plan"] is None
 

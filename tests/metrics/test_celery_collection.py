@@ -37,13 +37,14 @@ def workers(transactional_db, emulator) -> Callable[[str], subprocess.Popen]:
     """``start(name)`` runs a Celery worker process group on the test database."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery", "unacked",
                                                             "unacked_index")
-    env = {**os.environ, "DATABASE_URL": test_database_url(),
-           "VK_API_BASE_URL": emulator.vk_url, "OK_API_BASE_URL": emulator.ok_url,
-           "NETWORK_TIMEOUT_SECONDS": "2", "REDIS_URL": settings.REDIS_URL,
-           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
     started: list[subprocess.Popen] = []
 
     def start(name: str) -> subprocess.Popen:
+        # Read when the worker starts: a test may set more of the environment first.
+        env = {**os.environ, "DATABASE_URL": test_database_url(),
+               "VK_API_BASE_URL": emulator.vk_url, "OK_API_BASE_URL": emulator.ok_url,
+               "NETWORK_TIMEOUT_SECONDS": "2", "REDIS_URL": settings.REDIS_URL,
+               "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "-c", "1", "-P",
              "prefork", "-n", f"{name}@%h", "--without-gossip", "--without-mingle",

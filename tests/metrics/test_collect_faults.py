@@ -6,10 +6,14 @@ Tasks run eagerly here, so Celery's retries happen at once (no backoff sleeps).
 import datetime as dt
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from institutions.choices import CommunityState, Network
+from institutions.models import Community
+from metrics.collect import runs
 from metrics.collect.choices import BatchState, RunKind, RunState, TokenKind
+from metrics.collect.posts import WallStream
 from metrics.collect.runs import collection_run_start
 from metrics.models import CollectionBatch, CollectionRunItem, MemberSnapshot, NetworkToken
 from metrics.tasks import MAX_RETRIES
@@ -175,3 +179,116 @@ def test_error_28_sets_the_token_aside_for_the_run_and_never_disables_it(emulato
     assert run.state == RunState.DONE and run.done == 600
     assert run.errors_by_code == {"vk:28": 1}
     assert NetworkToken.objects.filter(is_active=True).count() == 2
+
+
+# --- every error ends its batch: a run never stays «running» ------------------------------------
+def closed_and_counted(run) -> bool:
+    """The run is finished, no batch is open, and every community is counted once."""
+    run.refresh_from_db()
+    batches = list(CollectionBatch.objects.filter(run=run))
+    items = CollectionRunItem.objects.filter(run=run)
+    return (run.is_finished
+            and all(b.state in (BatchState.DONE, BatchState.FAILED) for b in batches)
+            and run.done + run.failed + run.skipped == run.total
+            and all(b.done + b.failed + b.skipped == len(b.community_ids) for b in batches)
+            and items.count() == items.values("community").distinct().count()
+            == run.failed + run.skipped)
+
+
+@pytest.mark.parametrize("code", [15, 18, 100, 7])
+def test_an_error_vk_gives_for_a_whole_execute_fails_its_walls_and_the_run_ends(
+        emulator, vk_user_token, code):
+    """The probe's stuck run: ``CommunityClosed`` raised for a whole execute killed the task."""
+    emulator.faults(f"execute:{code}*1", today="2026-03-02")
+    communities = make_communities(vk_ids("active", 60))
+
+    run = collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
+
+    assert closed_and_counted(run)
+    assert run.state == RunState.DONE and run.failed == 25 and run.done == 35
+    item = CollectionRunItem.objects.filter(run=run).first()
+    assert item.message.startswith("VK отклонил запрос") and item.error_key == f"vk:{code}"
+    # No community is marked closed or deleted for an error that was not about it.
+    assert not Community.objects.filter(pk__in=[c.pk for c in communities]).exclude(
+        state=CommunityState.ACTIVE).exists()
+
+
+def test_a_members_request_refused_as_a_whole_fails_its_batch_with_the_reason(emulator,
+                                                                              vk_token):
+    make_communities(vk_ids("active", 10))
+    emulator.faults("groups.getById:15*1")
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK, batch_size=5)
+
+    assert closed_and_counted(run)
+    assert (run.state, run.done, run.failed) == (RunState.FAILED, 5, 5)
+    failed = CollectionBatch.objects.get(run=run, state=BatchState.FAILED)
+    assert failed.message == "сообщество закрыто" and failed.errors_by_code == {"vk:15": 1}
+
+
+def test_an_unforeseen_error_fails_the_batch_and_says_so(emulator, vk_token, monkeypatch):
+    make_communities(vk_ids("active", 10))
+    real = runs.FETCHERS[(RunKind.MEMBERS, Network.VK)]
+    calls = []
+
+    def broken_once(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyError("a bug")
+        return real(*args)
+
+    monkeypatch.setitem(runs.FETCHERS, (RunKind.MEMBERS, Network.VK), broken_once)
+
+    run = collection_run_start(kind=RunKind.MEMBERS, network=Network.VK, batch_size=5)
+
+    assert closed_and_counted(run)
+    assert (run.state, run.done, run.failed) == (RunState.FAILED, 5, 5)
+    assert "внутренняя ошибка сбора (KeyError)" in run.message
+
+
+def test_an_unforeseen_error_in_the_posts_stream_fails_its_open_batches(emulator,
+                                                                        vk_user_token,
+                                                                        monkeypatch):
+    emulator.faults(today="2026-03-02")
+    make_communities(vk_ids("active", 60))
+    monkeypatch.setattr(WallStream, "_read", lambda *args: (_ for _ in ()).throw(
+        ValueError("unexpected answer")))
+
+    run = collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
+
+    assert closed_and_counted(run)
+    assert (run.state, run.failed) == (RunState.FAILED, 60)
+    assert "внутренняя ошибка сбора (ValueError)" in run.message
+
+
+def test_the_database_going_away_for_a_moment_is_retried(emulator, vk_token, monkeypatch):
+    make_communities(vk_ids("active", 5))
+    real, calls = runs._collect_one, []
+
+    def dropped_once(run, batch, result):
+        calls.append(batch.pk)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(run, batch, result)
+
+    monkeypatch.setattr(runs, "_collect_one", dropped_once)
+
+    run = members_run()
+
+    assert closed_and_counted(run)
+    assert (run.state, run.done) == (RunState.DONE, 5) and len(calls) == 2
+
+
+def test_no_token_left_mid_stream_fails_every_batch_still_open(emulator, monkeypatch):
+    """The stream stored a batch, then lost its only token with none coming back (no day to
+    wait for): the rest fail, none stays open."""
+    register(Network.VK, "vkemu-usr-one-request-a-day", kind=TokenKind.USER)
+    emulator.faults(today="2026-03-02", daily_limits={"wall.get": 25})  # one execute a day
+    monkeypatch.setattr(runs, "quota_resume_at", lambda network: None)
+    make_communities(vk_ids("active", 100))
+
+    run = collection_run_start(kind=RunKind.POSTS, network=Network.VK, period=FEBRUARY)
+
+    assert closed_and_counted(run)
+    assert run.state == RunState.FAILED and run.done == 25 and run.failed == 75
+    assert "не осталось действующих ключей" in run.message

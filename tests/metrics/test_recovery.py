@@ -183,3 +183,43 @@ def test_the_beat_task_recovers_and_is_scheduled_every_quarter_hour(run):
     (entry,) = [e for e in DEFAULT_SCHEDULE if e.task == recover_task.name]
     task = PeriodicTask.objects.select_related("crontab").get(name=entry.name)
     assert (task.crontab.minute, task.crontab.hour, task.enabled) == ("*/15", "*", True)
+
+
+# --- a worker that starts takes back what the dead held -----------------------------------------
+def held_by(batch: CollectionBatch, worker: str, state: str = BatchState.RUNNING) -> None:
+    CollectionBatch.objects.filter(pk=batch.pk).update(state=state, worker=worker)
+
+
+def test_a_starting_worker_requeues_what_it_and_silent_workers_held_at_once(run, queue):
+    """No timeout to wait for: the worker's own name says it held them before it died."""
+    from metrics.collect.recovery import collection_recover_worker
+
+    second = CollectionBatch.objects.create(run=run, index=2, community_ids=[])
+    held_by(batch(run, 0), "w1@host")                               # its own, mid-collection
+    held_by(batch(run, 1), "gone@host", state=BatchState.PENDING)  # a retry held by the dead
+    held_by(second, "alive@host")                                   # someone alive is on it
+    asked = []
+
+    def alive(names: list[str]) -> set[str]:
+        asked.append(sorted(names))
+        return {"alive@host"}
+
+    assert collection_recover_worker(worker="w1@host", alive=alive) == [
+        batch(run, 0).pk, batch(run, 1).pk]
+    assert asked == [["alive@host", "gone@host"]]
+    assert sorted(queue) == [batch(run, 0).pk, batch(run, 1).pk]
+    taken = batch(run, 0)
+    assert (taken.state, taken.worker) == (BatchState.PENDING, "")
+    assert "поставлен в очередь заново" in taken.message
+    assert CollectionBatch.objects.get(pk=second.pk).worker == "alive@host"
+    assert collection_recover_worker(worker="w1@host", alive=alive) == []
+
+
+def test_a_run_waiting_for_its_tokens_next_day_is_left_to_wait(run, queue):
+    from metrics.collect.recovery import collection_recover_worker
+
+    held_by(batch(run, 0), "w1@host", state=BatchState.PENDING)
+    CollectionRun.objects.filter(pk=run.pk).update(
+        resumes_at=timezone.now() + dt.timedelta(hours=5))
+
+    assert collection_recover_worker(worker="w1@host") == [] and queue == []

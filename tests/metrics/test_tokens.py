@@ -8,7 +8,7 @@ from institutions.choices import Network
 from metrics.collect.choices import TokenKind
 from metrics.models import NetworkToken
 from metrics.tokens import token_credential, token_register
-from portal.errors import NotAllowed, ValidationFailed
+from portal.errors import ValidationFailed
 from tests.metrics.conftest import make_communities, register, vk_ids
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,8 @@ def test_the_same_token_twice_is_refused(db):
 def test_an_editor_registers_tokens_only_for_own_communities(emulator, editor_a, world):
     world["a"].network_id = vk_ids("active", 1)[0]
     world["a"].save()
-    with pytest.raises(NotAllowed):
+    # Refused as a missing one would be: the answer does not tell that the id exists.
+    with pytest.raises(ValidationFailed, match="не найдены среди доступных вам"):
         token_register(user=editor_a, network=Network.VK, kind=TokenKind.USER,
                        secret="vkemu-adm-all-e", label="Чужое", community_ids=[world["b"].pk])
     token = token_register(user=editor_a, network=Network.VK, kind=TokenKind.USER,

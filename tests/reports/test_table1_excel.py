@@ -119,7 +119,7 @@ def _hostile_cases(form: bytes) -> dict[str, tuple[bytes, str]]:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")
         with archive.open("xl/worksheets/sheet1.xml", "w") as member:
-            for _ in range(20):
+            for _ in range(40):  # more than a member may inflate to (XLSX_MAX_MEMBER_BYTES)
                 member.write(b"\0" * (1024 * 1024))
     foreign = Workbook()
     foreign.active["A1"] = "Отчёт о посещаемости"
@@ -127,15 +127,15 @@ def _hostile_cases(form: bytes) -> dict[str, tuple[bytes, str]]:
     foreign_bytes = io.BytesIO()
     foreign.save(foreign_bytes)
     return {
-        "not an xlsx": (b"%PDF-1.4 this is not a workbook", "не файл Excel"),
-        "a random zip": (_zip_of({"hello.txt": "hi"}), "не книга Excel"),
+        "not an xlsx": (b"%PDF-1.4 this is not a workbook", "не является книгой Excel"),
+        "a random zip": (_zip_of({"hello.txt": "hi"}), "не является книгой Excel"),
         "wrong layout": (foreign_bytes.getvalue(), "неверный макет формы"),
         "text in a number cell": (typed(form, {(0, "C10"): "много"}),
                                   "строка 10, столбец C: «много» — не число"),
         "a fraction": (typed(form, {(0, "E12"): 12.5}), "строка 12, столбец E"),
         "a negative number": (typed(form, {(0, "F9"): -3}), "отрицательное"),
         "a formula": (typed(form, {(0, "G10"): "=B10*2"}), "строка 10, столбец G: формулы"),
-        "a zip bomb": (bomb.getvalue(), "зип-бомбу"),
+        "a zip bomb": (bomb.getvalue(), "zip-бомбу"),
         "unique above visits": (typed(form, {(0, "H10"): 10, (0, "H11"): 11}),
                                 "строка 11, столбец H"),
         "no community code": (typed(form, {(0, "B5"): None}), "нет кода сообщества"),
