@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0009_collection_run_resumes_at'),
+        ('metrics', '0011_network_token_oauth'),
     ]
 
     operations = [
