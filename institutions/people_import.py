@@ -21,7 +21,6 @@ from django.db import transaction
 from openpyxl import load_workbook
 
 from institutions.choices import Role
-from institutions.imports.reader import check_xlsx_container
 from institutions.models import Institution, Territory, UserProfile
 from institutions.people import (
     TERRITORY_ROLES,
@@ -31,6 +30,7 @@ from institutions.people import (
     people_visible_to,
 )
 from portal.errors import NotAllowed, ValidationFailed
+from portal.lib.xlsx import xlsx_check
 
 MAX_PEOPLE = 5_000
 HEADERS = {
@@ -99,7 +99,7 @@ class PeoplePlan:
 
 def read_people(data: bytes) -> list[dict[str, Any]]:
     """The rows of the first sheet under its header, as {"row", "name", "email", ...}."""
-    check_xlsx_container(data)
+    xlsx_check(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -127,12 +127,14 @@ def people_import(request: HttpRequest) -> HttpResponse:
     _require_manager(request.user)
     form = PeopleImportForm(request.POST or None, request.FILES or None)
     context = {"form": form, "plan": None, "token": None}
+    status = 200
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             plan = people_plan(manager=request.user, rows=read_people(upload.read()))
         except PortalError as exc:
             form.add_error("file", exc.message)
+            status = 400
         else:
             context["plan"] = plan
             if plan.has_changes and not plan.is_rejected:
@@ -140,7 +142,7 @@ def people_import(request: HttpRequest) -> HttpResponse:
                 request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []),
                                                 token][-5:]
                 context["token"] = token
-    return render(request, "institutions/people_import.html", context)
+    return render(request, "institutions/people_import.html", context, status=status)
 
 
 @login_required

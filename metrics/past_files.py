@@ -15,9 +15,9 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from institutions.imports.reader import check_xlsx_container
 from metrics.past import MAX_ROWS, PastMembersRow
 from portal.errors import ValidationFailed
+from portal.lib.xlsx import xlsx_check
 
 HEADER_WORDS = {
     "community": {"сообщество", "ссылка", "ссылка на сообщество", "id", "id сообщества",
@@ -56,7 +56,7 @@ def _csv_cells(data: bytes) -> list[list[Any]]:
 
 
 def _load(data: bytes) -> Any:
-    check_xlsx_container(data)
+    xlsx_check(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

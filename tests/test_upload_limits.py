@@ -35,8 +35,15 @@ SHEET = "xl/worksheets/sheet1.xml"
 DECLARED_BYTES = 200
 INFLATES_TO = 400 * 1024 * 1024
 GROWTH_LIMIT_MB = 100
-# Every page that takes a file, and the name of its file field.
-UPLOAD_PAGES = {"/registry/import/": "file", "/table1/upload/": "files"}
+# Every page that takes a file: the name of its file field and the other fields it needs.
+UPLOAD_PAGES = {"/registry/import/": ("file", {}), "/table1/upload/": ("files", {}),
+                "/people/import/": ("file", {}), "/past-data/": ("file", {"kind": "members"})}
+# Every API endpoint that takes a file, the same way (multipart, as the regional methodologist).
+UPLOAD_API = {"/api/v1/imports/registry/": ("file", {}),
+              "/api/v1/imports/table1/": ("files", {}),
+              "/api/v1/imports/past-members/file/": ("file", {}),
+              "/api/v1/imports/past-values/file/": ("file", {})}
+UPLOADS = {**UPLOAD_PAGES, **UPLOAD_API}
 
 
 def workbook(rows: list[list[object]]) -> bytes:
@@ -97,7 +104,8 @@ def stored_rows() -> tuple[int, ...]:
 
 
 def upload(client, url: str, data: bytes):
-    return client.post(url, {UPLOAD_PAGES[url]: SimpleUploadedFile("bomb.xlsx", data)})
+    field, extra = UPLOADS[url]
+    return client.post(url, {field: SimpleUploadedFile("bomb.xlsx", data), **extra})
 
 
 def test_the_bomb_is_what_the_probe_found():
@@ -116,7 +124,7 @@ def test_every_upload_page_is_tested():
     assert len(forms) == len(UPLOAD_PAGES), forms
 
 
-@pytest.mark.parametrize("url", UPLOAD_PAGES)
+@pytest.mark.parametrize("url", UPLOADS)
 def test_every_upload_page_refuses_the_false_size_bomb_and_stores_nothing(url, world, login,
                                                                           regional):
     before = stored_rows()
@@ -129,15 +137,15 @@ def test_every_upload_page_refuses_the_false_size_bomb_and_stores_nothing(url, w
 
 
 @pytest.mark.django_db(transaction=True)  # the probe process reads the user from the database
-@pytest.mark.parametrize("url", UPLOAD_PAGES)
+@pytest.mark.parametrize("url", UPLOADS)
 def test_uploading_the_bomb_grows_the_peak_memory_by_less_than_100_mb(url, world, regional,
                                                                       tmp_path, summary_line):
     bomb = tmp_path / "bomb.xlsx"
     bomb.write_bytes(false_size_bomb())
     before = stored_rows()
     probe = subprocess.run(
-        [sys.executable, "-m", "tests.upload_memory_probe", url, UPLOAD_PAGES[url],
-         regional.username, str(bomb)],
+        [sys.executable, "-m", "tests.upload_memory_probe", url, UPLOADS[url][0],
+         regional.username, str(bomb), json.dumps(UPLOADS[url][1])],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": test_database_url()},
         capture_output=True, text=True, timeout=120, check=False,
     )

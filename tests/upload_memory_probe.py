@@ -1,7 +1,8 @@
 """Uploads one file to one page in a fresh process and says how far its peak memory grew.
 
 Run by tests/test_upload_limits.py as ``python -m tests.upload_memory_probe URL FIELD USERNAME
-FILE`` with DATABASE_URL pointing at the test database. A fresh process, because the peak
+FILE [EXTRA_FIELDS_JSON]`` with DATABASE_URL pointing at the test database. A fresh process,
+because the peak
 resident size (``ru_maxrss``) only ever grows: in the test process it would already hold whatever
 earlier tests needed. The process first warms up (the same page, a small harmless upload: imports,
 templates, the first query), then uploads the file; the answer's status and text and the growth
@@ -23,7 +24,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def main(url: str, field: str, username: str, path: str) -> None:
+def main(url: str, field: str, username: str, path: str, extra: str = "{}") -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
 
@@ -37,7 +38,7 @@ def main(url: str, field: str, username: str, path: str) -> None:
     client.force_login(get_user_model().objects.get(username=username))
 
     def upload(name: str, data: bytes):
-        return client.post(url, {field: SimpleUploadedFile(name, data)})
+        return client.post(url, {field: SimpleUploadedFile(name, data), **json.loads(extra)})
 
     harmless = Workbook()
     harmless.active["A1"] = "не форма"
@@ -58,4 +59,4 @@ def main(url: str, field: str, username: str, path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -55,6 +55,7 @@ def past_data(request: HttpRequest) -> HttpResponse:
                                "отделы и редакторы учреждений.")
     form = PastDataForm(request.POST or None, request.FILES or None)
     context: dict = {"form": form}
+    status = 200
     if request.method == "POST" and form.is_valid():
         dry_run = request.POST.get("action") != "load"
         context.update(dry_run=dry_run, kind=form.cleaned_data["kind"],
@@ -65,4 +66,5 @@ def past_data(request: HttpRequest) -> HttpResponse:
         except PortalError as exc:
             details = exc.details if isinstance(exc.details, dict) else {}
             context.update(error=exc.message, errors=details.get("errors", []))
-    return render(request, "reports/past_data.html", context)
+            status = 400
+    return render(request, "reports/past_data.html", context, status=status)
