@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from demo.registry import make_inn
+from institutions.models import ApiToken
 from metrics.models import MetricValue, NetworkToken
 from reports.models import ReportState
 from tests.reports.helpers_table1 import MARCH, report_in
@@ -110,6 +110,9 @@ def scene(world, regional):
                 "value": 10, "version": report.version}], "dry_run": True},
             **{("post", f"/api/v1/reports/{{id}}/{name}/"): action
                for name in ("accept", "approve", "reopen", "return", "submit")},
+            ("post", "/api/v1/imports/past-members/"): {
+                "rows": [{"community": str(community.pk), "date": "2026-03-31", "members": 10}],
+                "dry_run": True},
             ("post", "/api/v1/reports/bulk/"): {"action": "accept", "comment": "проверено",
                                                 "ids": [report.pk]},
         },
@@ -137,8 +140,8 @@ def put_at(body: Any, pointer: tuple, value: int) -> Any:
 
 
 def client_for(user) -> Client:
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}", raise_request_exception=False)
+    _, key = ApiToken.objects.create_key(user=user, name="тесты")
+    return Client(HTTP_AUTHORIZATION=f"Token {key}", raise_request_exception=False)
 
 
 def is_json_error(response, *statuses: int) -> bool:

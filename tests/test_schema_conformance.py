@@ -14,7 +14,6 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
@@ -22,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from institutions.choices import Role
+from institutions.models import ApiToken
 from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState
 from metrics.models import CollectionBatch, CollectionRun, CollectionRunItem, NetworkToken
 from reports.models import ReportState
@@ -72,8 +72,8 @@ def get_operations() -> list[str]:
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_read_answer_matches_the_schema(persona, request, rows_the_schema_got_wrong):
     user = request.getfixturevalue(persona)
-    token, _ = Token.objects.get_or_create(user=user)
-    headers = {"Authorization": f"Token {token.key}"}
+    _, key = ApiToken.objects.create_key(user=user, name="тесты")
+    headers = {"Authorization": f"Token {key}"}
     checked, failures = [], []
     schema = served_schema()
     labels = get_operations()

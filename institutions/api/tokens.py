@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -66,6 +66,7 @@ class HasApiTokens(IsAuthenticated):
         return super().has_permission(request, view) and can_have_api_tokens(request.user)
 
 
+@extend_schema_view(list=extend_schema(summary="Мои токены API", operation_id="tokens_list"))
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """The caller's own API tokens. DELETE revokes a token for good."""
@@ -81,24 +82,26 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return api_token_list(user=self.request.user)
 
     @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer},
-                   operation_id="tokens_create")
+                   operation_id="tokens_create", summary="Создать токен API (ключ виден один раз)")
     def create(self, request: Request) -> Response:
         body = ApiTokenCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return _created(*api_token_create(user=request.user, name=body.validated_data["name"]))
 
     @extend_schema(parameters=[PREFIX], responses={200: ApiTokenSerializer},
-                   operation_id="tokens_retrieve")
+                   operation_id="tokens_retrieve", summary="Токен API по его началу")
     def retrieve(self, request: Request, prefix: str) -> Response:
         return super().retrieve(request, prefix=prefix)
 
-    @extend_schema(parameters=[PREFIX], responses={204: None}, operation_id="tokens_revoke")
+    @extend_schema(parameters=[PREFIX], responses={204: None}, operation_id="tokens_revoke",
+                   summary="Отозвать токен API")
     def destroy(self, request: Request, prefix: str) -> Response:
         api_token_revoke(user=request.user, prefix=prefix)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=ApiTokenObtainSerializer, responses={201: ApiTokenCreatedSerializer},
-                   operation_id="tokens_obtain", auth=[])
+                   operation_id="tokens_obtain", auth=[],
+                   summary="Получить токен API по имени и паролю")
     @action(detail=False, methods=["post"], permission_classes=[AllowAny],
             authentication_classes=[])
     def obtain(self, request: Request) -> Response:
