@@ -18,6 +18,16 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
 
+from emulator.keeping import (
+    Keeping,
+    keeping,
+    ok_media,
+    ok_profile,
+    post_text,
+    vk_attachments,
+    vk_profile,
+)
+
 EPOCH = dt.date(2020, 1, 1)
 FATES = ("active", "closed", "deleted", "banned", "renamed")
 _NAMES = ("Дом культуры", "Библиотека", "Музей", "Школа искусств", "Культурный центр",
@@ -160,6 +170,9 @@ def vk_groups(seed: int, gids: Iterable[int], today: dt.date, *,
             continue
         if "members_count" in asked:
             group["members_count"] = _members(community, gid, days, wobble_head)
+        profile = vk_profile(seed, gid, group["name"])
+        group["type"] = profile.pop("type")
+        group |= {name: value for name, value in profile.items() if name in asked}
         if admin is not None:
             group["is_admin"] = int(admin(gid))
     return groups
@@ -243,13 +256,14 @@ def _wall_dice(seed: int, gid: int) -> int:
 def _post(seed: int, gid: int, day: dt.date, j: int, pinned: bool = False) -> dict:
     """The ``j``-th post of a day."""
     post_id = posts_before(seed, gid, day) + j + 1
-    post = _make_post(_wall_dice(seed, gid), gid, _moment(day, j), post_id)
+    post = _make_post(_wall_dice(seed, gid), gid, _moment(day, j), post_id,
+                      keeping(seed, "vk", gid))
     if pinned:
         post["is_pinned"] = 1
     return post
 
 
-def _make_post(dice: int, gid: int, moment: int, post_id: int) -> dict:
+def _make_post(dice: int, gid: int, moment: int, post_id: int, habits: Keeping) -> dict:
     """A post of the wall whose ``_wall_dice`` is ``dice`` (a page computes that once).
 
     The post's dice (``roll``) is a stable 64-bit mix of the seed, the wall and the post id
@@ -259,11 +273,14 @@ def _make_post(dice: int, gid: int, moment: int, post_id: int) -> dict:
     x = _mix(dice, post_id)
     roll = x ^ (x >> 29)
     likes = roll % 60
+    looks = roll >> 40
     return {
         "id": post_id, "owner_id": -gid, "from_id": -gid, "date": moment,
-        "post_type": "post", "text": f"Новость №{post_id}", "attachments": [],
+        "post_type": "post", "text": post_text(habits, post_id, looks),
+        "attachments": vk_attachments(habits, gid, post_id, looks),
         "post_source": {"type": "vk"},
-        "comments": {"can_post": 1, "count": roll // 360 % 9, "groups_can_post": True},
+        "comments": {"can_post": int(habits.wall in (1, 2)), "count": roll // 360 % 9,
+                     "groups_can_post": True},
         "likes": {"can_like": 1, "count": likes, "user_likes": 0, "can_publish": 1},
         "reposts": {"count": roll // 60 % 6, "user_reposted": 0},
         "views": {"count": likes * 12 + roll // 3240 % 300},
@@ -325,7 +342,8 @@ def wall(seed: int, gid: int, today: dt.date, *, offset: int, count: int) -> dic
     skip = max(0, offset - (1 if pinned else 0))
     posts = _newest_first(seed, gid, today, skip=skip, exclude=pinned["id"] if pinned else None)
     dice = _wall_dice(seed, gid)
-    items += [_make_post(dice, gid, moment, post_id)
+    habits = keeping(seed, "vk", gid)
+    items += [_make_post(dice, gid, moment, post_id, habits)
               for moment, post_id in islice(posts, max(0, count - len(items)))]
     return {"count": total, "items": items}
 
@@ -371,7 +389,7 @@ def _ok_topic(seed: int, uid: int, moment: int, topic_id: int) -> dict:
     return {
         "id": str(uid % 10**9 * 10**6 + topic_id), "created_ms": moment * 1000,
         "author_ref": f"group:{uid}", "owner_ref": f"group:{uid}",
-        "media": [{"type": "text", "text": f"Новость группы №{topic_id}"}],
+        "media": ok_media(keeping(seed, "ok", uid), uid, topic_id, roll >> 40),
         "like_summary": {"count": likes, "self": False},
         "reshare_summary": {"count": roll // 40 % 5, "self": False},
         "discussion_summary": {"comments_count": roll // 200 % 7},
@@ -467,11 +485,12 @@ def ok_group(seed: int, uid: int, today: dt.date) -> dict | None:
     what = ok_fate(seed, uid)
     if what in ("deleted", "banned"):
         return None
+    name = display_name(seed, "ok", uid) + (" (новое название)" if what == "renamed" else "")
     return {
-        "uid": str(uid), "name": display_name(seed, "ok", uid)
-        + (" (новое название)" if what == "renamed" else ""),
+        "uid": str(uid), "name": name,
         "shortname": f"renamed{uid}" if what == "renamed" else f"group{uid}",
         "members_count": members_on(seed, "ok", uid, today), "private": what == "closed",
+        **ok_profile(seed, uid, name),
     }
 
 

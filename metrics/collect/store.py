@@ -20,12 +20,14 @@ from institutions.models import Community
 from metrics.bulk import field_columns, int_array, unnest
 from metrics.choices import ValueSource
 from metrics.collect.fetch import BatchResult
-from metrics.models import CollectionRun, MemberSnapshot
+from metrics.formats import PostFact
+from metrics.models import CollectionRun, MemberSnapshot, Post, PostHashtag
 from metrics.services import api_values_record, api_values_record_many
 from portal.errors import PortalError
 
 COMMUNITY_FIELDS = ["network_id", "members_count", "title", "screen_name", "is_verified",
-                    "state", "last_collected_at", "last_error"]
+                    "state", "last_collected_at", "last_error", "kind", "description", "site",
+                    "has_avatar", "has_cover", "wall_mode", "has_addresses"]
 #: From this many communities a batch writes their rows on a second connection (members).
 APART_FROM = 500
 
@@ -190,3 +192,26 @@ def _update_communities_each(fields: list, rows: dict[int, dict]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {quote(Community._meta.db_table)} SET {sets} WHERE id = %s", params)
+
+
+def record_posts(month: dt.date, results: Sequence[BatchResult]) -> None:
+    """Replace the month's posts of every community read whole (a rerun leaves the same rows)."""
+    read = {cid: facts for result in results for cid, facts in result.posts.items()}
+    if not read:
+        return
+    Post.objects.filter(community_id__in=list(read), month=month).delete()
+    posts = [_post_row(cid, month, fact) for cid, facts in read.items() for fact in facts]
+    Post.objects.bulk_create(posts, batch_size=2000)
+    facts = (fact for facts in read.values() for fact in facts)
+    tags = [PostHashtag(post=post, community_id=post.community_id, month=month, tag=tag)
+            for post, fact in zip(posts, facts, strict=True) for tag in fact.hashtags]
+    PostHashtag.objects.bulk_create(tags, batch_size=2000)
+
+
+def _post_row(community_id: int, month: dt.date, fact: PostFact) -> Post:
+    return Post(community_id=community_id, key=fact.key[:40], month=month,
+                published_at=fact.date, format=fact.format, has_image=fact.has_image,
+                has_video=fact.has_video, has_external_video=fact.has_external_video,
+                hashtags=len(fact.hashtags), comments_open=fact.comments_open,
+                likes=fact.likes, reposts=fact.reposts, comments=fact.comments,
+                views=fact.views)
