@@ -108,12 +108,11 @@ class OkTopicPage:
     has_more: bool
 
 
-def _ok_description(group: dict[str, Any]) -> str | None:
-    """The description with the group's phone and address (OK keeps them apart)."""
-    if "description" not in group:
-        return None
+def _ok_description(group: dict[str, Any]) -> str:
+    """The description with the group's phone and address (OK keeps them apart; a field
+    asked for and absent is empty)."""
     extra = [str(group[k]) for k in ("address", "phone") if group.get(k)]
-    return "\n".join([str(group["description"] or ""), *extra]).strip()
+    return "\n".join([str(group.get("description") or ""), *extra]).strip()
 
 
 def _count(summary: Any, name: str = "count") -> int:
@@ -249,7 +248,7 @@ class OkClient:
                         shortname=g.get("shortname", ""),
                         members_count=g.get("members_count"), private=bool(g.get("private")),
                         description=_ok_description(g),
-                        has_avatar=None if "pic_avatar" not in g else bool(g["pic_avatar"]),
+                        has_avatar=bool(g.get("pic_avatar")),  # asked for: absent is none
                         site=g.get("homepage_url"))
                 for g in answer]
 
