@@ -64,6 +64,6 @@ def collect(network: str = Network.VK) -> None:
 
 
 @pytest.fixture
-def february(emulator):
+def february(emulator):  # noqa: F811  (the imported fixture, asked for by name)
     emulator.faults(today=EMULATOR_TODAY)
     return emulator
