@@ -33,6 +33,7 @@ class Keeping(NamedTuple):
     many_tags: bool  # every fourth post carries five hashtags
     links_videos: bool  # posts YouTube links instead of uploading videos
     photo_share: int  # posts with a photo, out of 16
+    plain: bool  # a «visiting card»: text notices only, nothing attached
 
 
 def _bits(seed: int, network: str, gid: int) -> int:
@@ -55,7 +56,8 @@ def keeping(seed: int, network: str, gid: int) -> Keeping:
         kind=kind, description=description, has_site=roll(15, 5) > 0,
         has_photo=roll(18, 10) > 0, has_cover=roll(22, 4) > 0, wall=wall,
         has_addresses=roll(25, 10) < 7, own_tag=roll(29, 10) < 6, many_tags=roll(33, 5) == 0,
-        links_videos=roll(36, 7) == 0, photo_share=(13, 13, 13, 4)[roll(40, 4)])
+        links_videos=roll(36, 7) == 0, photo_share=(13, 13, 13, 4)[roll(40, 4)],
+        plain=roll(43, 20) == 0)
 
 
 def ids_where(seed: int, network: str, test: Callable[[Keeping], bool], *, count: int = 1,
@@ -164,6 +166,8 @@ def vk_attachments(k: Keeping, gid: int, post_id: int, roll: int) -> list[dict[s
     """A post's attachments: a photo for ``photo_share``/16 posts, and now and then a video,
     clip, live broadcast, poll, article or link (a YouTube link for a community that links
     its videos)."""
+    if k.plain:
+        return []
     out = [_photo(gid, post_id)] if roll % 16 < k.photo_share else []
     extra = roll // 16 % 20
     if extra in (0, 1):
@@ -186,6 +190,8 @@ def vk_attachments(k: Keeping, gid: int, post_id: int, roll: int) -> list[dict[s
 def ok_media(k: Keeping, uid: int, topic_id: int, roll: int) -> list[dict[str, Any]]:
     """An OK topic's ``media`` blocks: its text first, then a photo, movie, poll or link."""
     media: list[dict[str, Any]] = [{"type": "text", "text": post_text(k, topic_id, roll)}]
+    if k.plain:
+        return media
     if roll % 16 < k.photo_share:
         media.append({"type": "photo", "photo_refs": [f"photo:{uid}{topic_id}"]})
     extra = roll // 16 % 20
