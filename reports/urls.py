@@ -69,4 +69,5 @@ urlpatterns += [
          name="quality-community"),
     path("quality/methodology/", quality_views.methodology_page, name="quality-methodology"),
     path("quality/formats/", quality_views.formats_page, name="quality-formats"),
+    path("quality/norms/", quality_views.norms_page, name="quality-norms"),
 ]

@@ -8,13 +8,14 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from institutions.models import Community, is_regional_methodologist
+from institutions.models import Community, Territory, is_regional_methodologist
 from portal.errors import PortalError
 from portal.lib.months import add_months, month_end
 from reports.models import PublishedQualityRanking
@@ -26,9 +27,11 @@ from reports.quality.page import latest_month
 from reports.quality.query import QualityParams
 from reports.quality.ranking import quality_publish, quality_ranking
 from reports.quality.rules import COMPONENT_FORMULAS, COMPONENTS, NORMS
+from reports.quality.weekly import norms_by_month, norms_by_week
 from reports.views.rankings import require_role
 
 CHART_BARS = 30
+NORMS_PAGE = 50
 
 
 def _month(request: HttpRequest, communities) -> dt.date:
@@ -165,3 +168,27 @@ def formats_page(request: HttpRequest) -> HttpResponse:
         "hashtags": posts_by_hashtag(**scope),
         "chart": {"type": "bar", "label": "Записей за три месяца",
                   "labels": [t.label for t in totals], "values": [t.posts for t in totals]}})
+
+
+@login_required
+@require_safe
+def norms_page(request: HttpRequest) -> HttpResponse:
+    """Who meets their category's norms, week by week and month by month (a page of 50)."""
+    require_role(request.user)
+    visible = Community.objects.visible_to(request.user).filter(state="active")
+    territory = request.GET.get("territory", "")
+    if territory.isdigit():
+        visible = visible.filter(institution__territory_id=int(territory))
+    month = _month(request, visible.values("pk"))
+    page = Paginator(visible.order_by("title", "pk").values_list("pk", flat=True),
+                     NORMS_PAGE).get_page(request.GET.get("page"))
+    ids, methodology = list(page), methodology_current()
+    end = month_end(month)
+    return render(request, "reports/quality_norms.html", {
+        "month": month, "page": page, "territory": territory,
+        "query": f"month={month:%Y-%m}&territory={territory if territory.isdigit() else ''}",
+        "territories": Territory.objects.visible_to(request.user).order_by("name"),
+        "weeks": norms_by_week(community_ids=ids, date_from=month, date_to=end,
+                               methodology=methodology),
+        "months": norms_by_month(community_ids=ids, date_from=add_months(month, -2),
+                                 date_to=end, methodology=methodology)})

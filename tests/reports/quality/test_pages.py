@@ -121,3 +121,19 @@ def test_the_formats_page_counts_posts_by_format_and_hashtag(client, regional, k
     totals = {row.key: row.posts for row in response.context["totals"]}
     assert totals == {"photo": 7, "video": 7, "article": 6}
     assert [(h.label, h.posts) for h in response.context["hashtags"]] == [("#нашдк", 20)]
+
+
+def test_the_norms_page_shows_who_meets_them_week_by_week(client, municipal_a, regional, kept,
+                                                         django_assert_max_num_queries):
+    tidy, poor = kept
+    client.force_login(regional)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("reports:quality-norms") + MONTH)
+    rows = {row.community.pk: row for row in response.context["weeks"].rows}
+    assert set(rows) == {tidy.pk, poor.pk}
+    assert len(response.context["weeks"].weeks) == 6  # March 2026 touches six weeks
+    assert rows[poor.pk].met_count < rows[tidy.pk].met_count
+
+    client.force_login(municipal_a)
+    body = client.get(reverse("reports:quality-norms") + MONTH).content.decode()
+    assert "ДК Алексеевки" in body and "Библиотека Бора" not in body
