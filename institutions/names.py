@@ -1,6 +1,7 @@
 """How close a community's name is to its institution's: the checklist's «name» rule.
 
-Words are compared by their first five letters (Russian names decline: «музей» — «музея»), after
+Words are compared by their first five letters (Russian names decline: «музей» — «музея»; a
+short word by its stem and a two-letter ending: «Бор» — «Бора»), after
 dropping legal forms and service words (МБУК, учреждение, «им.»…), which the guide's short,
 familiar names leave out. The score is the share of the institution's words found in the
 community's name, the better of its short and full name.
@@ -11,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 
 from institutions.models import Community
 
@@ -28,7 +30,16 @@ STEM = 5
 
 def _words(text: str) -> set[str]:
     words = _WORD.findall(text.lower().replace("ё", "е"))
-    return {w[:STEM] for w in words if w not in _SERVICE and len(w) > 1}
+    return {w for w in words if w not in _SERVICE and len(w) > 1}
+
+
+def _same(a: str, b: str) -> bool:
+    """One word in two forms: the same first five letters, or a short word and its ending
+    («Бор» — «Бора»)."""
+    if a[:STEM] == b[:STEM]:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= 2
 
 
 def name_similarity(title: str, names: Iterable[str]) -> float | None:
@@ -39,23 +50,44 @@ def name_similarity(title: str, names: Iterable[str]) -> float | None:
         theirs = _words(name)
         if not theirs or not mine:
             continue
-        score = len(mine & theirs) / len(theirs)
+        found = sum(any(_same(word, other) for other in mine) for word in theirs)
+        score = found / len(theirs)
         best = score if best is None else max(best, score)
     return best
 
 
 @transaction.atomic
-def community_names_score(*, community_ids: Iterable[int]) -> int:
-    """Write ``name_similarity`` of the communities (after their titles were collected)."""
-    rows = Community.objects.filter(pk__in=list(community_ids)).values_list(
-        "pk", "title", "name_similarity", "institution__short_name",
-        "institution__full_name")
-    changed = []
-    for pk, title, old, short_name, full_name in rows:
+def community_names_score(*, community_ids: Iterable[int],
+                          retitled: Iterable[int] | None = None) -> int:
+    """Write ``name_similarity`` of the communities whose title was just written (``retitled``;
+    all of them when None) or that have no score yet. One read and one write."""
+    rows = Community.objects.filter(pk__in=list(community_ids))
+    if retitled is not None:
+        rows = rows.filter(Q(pk__in=list(retitled)) | Q(name_similarity__isnull=True))
+    changed: dict[int, float | None] = {}
+    for pk, title, old, short_name, full_name in rows.values_list(
+            "pk", "title", "name_similarity", "institution__short_name",
+            "institution__full_name"):
         score = name_similarity(title, [short_name, full_name])
-        if score is not None:
-            score = round(score, 3)
+        score = None if score is None else round(score, 3)
         if score != old:
-            changed.append(Community(pk=pk, name_similarity=score))
-    Community.objects.bulk_update(changed, ["name_similarity"], batch_size=1000)
+            changed[pk] = score
+    _write_scores(changed)
     return len(changed)
+
+
+def _write_scores(scores: dict[int, float | None]) -> None:
+    """One ``UPDATE … FROM unnest`` on PostgreSQL (a members batch may rescore thousands)."""
+    if not scores:
+        return
+    if connection.vendor != "postgresql":
+        Community.objects.bulk_update([Community(pk=pk, name_similarity=score)
+                                       for pk, score in scores.items()],
+                                      ["name_similarity"], batch_size=500)
+        return
+    table = connection.ops.quote_name(Community._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET name_similarity = v.score FROM unnest(%s::bigint[], "
+            "%s::double precision[]) AS v(id, score) WHERE t.id = v.id",
+            [list(scores), list(scores.values())])

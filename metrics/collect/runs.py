@@ -397,7 +397,9 @@ def _batches_store(done: Sequence[tuple[int, BatchResult]], *, apart: bool = Fal
     else:
         communities.result()
     if run.kind == RunKind.MEMBERS:
-        community_names_score(community_ids=_joined(results).community_fields)
+        fields = _joined(results).community_fields
+        community_names_score(community_ids=fields,
+                              retitled=[cid for cid, said in fields.items() if "title" in said])
     closing = [(batch, results[batch.pk]) for batch in batches]
     _replace_items(closing)
     run = CollectionRun.objects.select_for_update().get(pk=run.pk)
