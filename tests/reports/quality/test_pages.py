@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from institutions.choices import CommunityCategory
 from reports.models import PublishedQualityRanking, QualityMethodology
-from reports.quality.rules import RULES
+from reports.quality.rules import NORMS, RULES
 from tests.reports.quality.kept import NEGLECTED, WELL_KEPT, kept_community
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,8 @@ def test_the_methodology_page_documents_every_rule_with_the_guides_words(client,
         assert f'id="rule-{rule.code}"' in body
         assert rule.formula.split(" (")[0][:40] in body
         assert rule.source[:40] in body
+    for norm in NORMS:
+        assert f'id="norm-{norm.code}"' in body and norm.source[:40] in body
     assert "methodology-edit" not in body
 
 
