@@ -107,6 +107,7 @@ def base_queryset(params: QualityParams, max_hashtags: int) -> QuerySet:
     end_members = members_on_subquery(params.date_to, "members")
     qs = qs.annotate(
         institution_name=F("institution__short_name"),
+        territory_id=F("institution__territory_id"),
         territory_name=F("institution__territory__name"),
         title_length=Length("title"), description_length=Length("description"),
         d_address=_matches(ADDRESS), d_phone=_matches(PHONE), d_hours=_matches(HOURS),
@@ -132,7 +133,7 @@ def base_queryset(params: QualityParams, max_hashtags: int) -> QuerySet:
     return qs.order_by().values(
         "id", "title", "screen_name", "network", "url", "state", "kind", "site", "has_avatar",
         "has_cover", "wall_mode", "is_verified", "name_similarity", "institution_id",
-        "institution_name", "territory_name", "title_length", "description_length",
+        "institution_name", "territory_id", "territory_name", "title_length", "description_length",
         "d_address", "d_phone", "d_hours", "d_link", "end_members", "start_members",
         "n_posts", "n_image", "n_media", "n_external", "n_many_tags", "n_month_formats",
         "interactions", "top_tag_posts", "effective_category")

@@ -32,6 +32,7 @@ from reports.views.rankings import require_role
 
 CHART_BARS = 30
 NORMS_PAGE = 50
+RANKING_PAGE = 100
 
 
 def _month(request: HttpRequest, communities) -> dt.date:
@@ -63,11 +64,18 @@ def quality_ranking_page(request: HttpRequest) -> HttpResponse:
     params = QualityParams(month, month_end(month))
     methodology = methodology_current()
     rows = quality_ranking(user=request.user, params=params, methodology=methodology)
+    territory = request.GET.get("territory", "")
+    if territory.isdigit():  # places stay the region's
+        rows = [r for r in rows if r["territory_id"] == int(territory)]
+    page = Paginator(rows, RANKING_PAGE).get_page(request.GET.get("page"))
     return render(request, "reports/quality_ranking.html", {
-        "rows": rows, "month": month, "methodology": methodology, "components": COMPONENTS,
+        "rows": rows, "page": page, "month": month, "methodology": methodology,
+        "components": COMPONENTS, "territory": territory,
+        "territories": Territory.objects.visible_to(request.user).order_by("name"),
+        "query": f"month={month:%Y-%m}&territory={territory if territory.isdigit() else ''}",
         "component_weights": [(label, methodology.weights[code])
                               for code, label in COMPONENTS.items()],
-        "chart": _ranking_chart(rows), "can_publish": is_regional_methodologist(request.user),
+        "chart": _ranking_chart(list(page)), "can_publish": is_regional_methodologist(request.user),
         "published": PublishedQualityRanking.objects.only("number", "title", "published_at")[:5],
     })
 

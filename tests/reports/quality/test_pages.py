@@ -139,3 +139,11 @@ def test_the_norms_page_shows_who_meets_them_week_by_week(client, municipal_a, r
     client.force_login(municipal_a)
     body = client.get(reverse("reports:quality-norms") + MONTH).content.decode()
     assert "ДК Алексеевки" in body and "Библиотека Бора" not in body
+
+
+def test_the_ranking_filtered_by_territory_keeps_regional_places(client, regional, kept,
+                                                                  territory_b):
+    client.force_login(regional)
+    response = client.get(reverse("reports:quality") + MONTH + f"&territory={territory_b.pk}")
+    rows = list(response.context["page"])
+    assert [(r["title"], r["place"]) for r in rows] == [("Библиотека Бора", 2)]
