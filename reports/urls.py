@@ -67,6 +67,8 @@ urlpatterns += [
     path("quality/p/<int:number>/", quality_views.quality_published, name="quality-published"),
     path("quality/community/<int:pk>/", quality_views.quality_community,
          name="quality-community"),
+    path("quality/community/<int:pk>/category/", quality_views.community_category,
+         name="quality-community-category"),
     path("quality/methodology/", quality_views.methodology_page, name="quality-methodology"),
     path("quality/formats/", quality_views.formats_page, name="quality-formats"),
     path("quality/norms/", quality_views.norms_page, name="quality-norms"),

@@ -86,6 +86,7 @@ PK_MODEL_BY_NAME = {
     "metrics:anomaly-decision": Anomaly,
     "reports:action": Report,
     "reports:quality-community": Community,
+    "reports:quality-community-category": Community,
     "reports:value-history": MetricValue,
     "reports:export-detail": ExportJob,
     "reports:export-status": ExportJob,

@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from institutions.choices import CommunityCategory
 from institutions.models import Community, Territory, is_regional_methodologist
+from institutions.services import community_category_set
 from portal.errors import PortalError
 from portal.lib.months import add_months, month_end
 from reports.models import PublishedQualityRanking
@@ -121,6 +123,8 @@ def quality_community(request: HttpRequest, pk: int) -> HttpResponse:
     charts = {kind: page.chart(kind) for kind in ("audience", "weeks", "engagement", "formats")}
     return render(request, "reports/quality_community.html", {
         "page": page, "charts": charts, "norms": NORMS, "components": COMPONENTS,
+        "categories": CommunityCategory.choices,
+        "can_set_category": is_regional_methodologist(request.user),
         "previous": add_months(month, -1), "next": add_months(month, 1)})
 
 
@@ -200,3 +204,22 @@ def norms_page(request: HttpRequest) -> HttpResponse:
                                methodology=methodology),
         "months": norms_by_month(community_ids=ids, date_from=add_months(month, -2),
                                  date_to=end, methodology=methodology)})
+
+
+@login_required
+@require_POST
+def community_category(request: HttpRequest, pk: int) -> HttpResponse:
+    """The methodologist sets the community's category (or returns it to the rule)."""
+    community = get_object_or_404(Community.objects.visible_to(request.user), pk=pk)
+    if not is_regional_methodologist(request.user):
+        raise PermissionDenied("Категорию сообщества назначает только региональный методист.")
+    try:
+        community_category_set(user=request.user, community_id=community.pk,
+                               category=request.POST.get("category", ""))
+    except PortalError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Категория сохранена.")
+    month = request.POST.get("month", "")
+    suffix = f"?month={month}" if len(month) == 7 else ""
+    return redirect(reverse("reports:quality-community", args=[community.pk]) + suffix)

@@ -147,3 +147,23 @@ def test_the_ranking_filtered_by_territory_keeps_regional_places(client, regiona
     response = client.get(reverse("reports:quality") + MONTH + f"&territory={territory_b.pk}")
     rows = list(response.context["page"])
     assert [(r["title"], r["place"]) for r in rows] == [("Библиотека Бора", 2)]
+
+
+def test_the_methodologist_sets_a_category_and_returns_it_to_the_rule(client, regional,
+                                                                      viewer, kept):
+    tidy, _ = kept
+    url = reverse("reports:quality-community-category", args=[tidy.pk])
+    client.force_login(viewer)
+    assert client.post(url, {"category": CommunityCategory.CARD}).status_code == 403
+
+    client.force_login(regional)
+    response = client.post(url, {"category": CommunityCategory.CARD, "month": "2026-03"})
+    assert response.status_code == 302 and response["Location"].endswith("?month=2026-03")
+    tidy.refresh_from_db()
+    assert tidy.category == CommunityCategory.CARD
+    body = client.get(response["Location"]).content.decode()
+    assert "Нормы категории «Визитка»" in body
+
+    client.post(url, {"category": ""})
+    tidy.refresh_from_db()
+    assert tidy.category == ""
