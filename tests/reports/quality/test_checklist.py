@@ -16,7 +16,7 @@ from institutions.models import Community
 from metrics.choices import PostFormat
 from metrics.collect.choices import RunKind
 from metrics.collect.runs import collection_run_start
-from metrics.models import Post
+from metrics.models import Post, PostHashtag
 from reports.quality.methodology import methodology_current, methodology_save
 from reports.quality.query import QualityParams, quality_rows
 from reports.quality.rules import RULES
@@ -161,6 +161,10 @@ def test_posts_are_stored_with_their_format_once_however_often_collected(februar
     assert posts.filter(has_external_video=True).count() == sum(
         map(youtube, february_posts(community.network_id)))
     assert set(posts.values_list("format", flat=True)) <= set(PostFormat.values)
+    expected_tags = sum(len(set(p["text"].lower().split("#")[1:]))
+                        for p in february_posts(community.network_id))
+    assert PostHashtag.objects.filter(community=community, month=FEBRUARY).count() \
+        == expected_tags
 
 
 def ok_where(test) -> int:
