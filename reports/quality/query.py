@@ -1,9 +1,10 @@
 """The quality index of the region's communities as one SQL statement.
 
-The ORM builds the base: one row per community with its page fields, the facts of its
-description (regular expressions the database runs), its category, members at both ends of the
-period and its posts' aggregates (one join of the period's posts, one probe for its most used
-hashtag). Three thin SQL shells then score it: the rules (1 passed, 0 failed, NULL not
+The ORM builds three parts: the communities (page fields, the facts of the description —
+regular expressions the database runs once a community —, category, members at both ends of the
+period by an index probe each), the period's posts grouped by community, and their hashtags
+grouped by community and tag; the statement joins them once. Three thin SQL shells then score
+it: the rules (1 passed, 0 failed, NULL not
 applicable), the norms of the community's category and the percentiles of growth, engagement
 and publications (``CUME_DIST``); the components' points and the index; the places (``RANK``).
 Nothing is scored in Python.
@@ -23,11 +24,8 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
-    FilteredRelation,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -36,7 +34,7 @@ from django.db.models.functions import Cast, Concat, Length
 
 from institutions.choices import CommunityCategory, CommunityState, Network
 from institutions.models import Community
-from metrics.models import PostHashtag
+from metrics.models import Post, PostHashtag
 from portal.errors import ValidationFailed
 from portal.lib.months import month_end, month_start
 from reports.quality.methodology import Methodology
@@ -87,24 +85,12 @@ def _matches(pattern: str) -> ExpressionWrapper:
     return ExpressionWrapper(Q(description__iregex=pattern), output_field=BooleanField())
 
 
-def _top_hashtag(params: QualityParams) -> Subquery:
-    """Posts of the period carrying the community's most used hashtag."""
-    tags = (PostHashtag.objects.filter(community_id=OuterRef("pk"),
-                                       month__gte=params.first_month,
-                                       month__lte=params.last_month)
-            .order_by().values("tag").annotate(n=Count("pk")).order_by("-n").values("n")[:1])
-    return Subquery(tags)
-
-
-def base_queryset(params: QualityParams, max_hashtags: int) -> QuerySet:
-    """One row per scored community: fields, description facts, members, posts' aggregates."""
-    p = Q(posts__month__gte=params.first_month, posts__month__lte=params.last_month)
-    qs = (Community.objects.filter(state__in=[CommunityState.ACTIVE, CommunityState.CLOSED],
-                                   institution__is_active=True)
-          .annotate(p=FilteredRelation("posts", condition=p)))
+def communities_queryset(params: QualityParams) -> QuerySet:
+    """One row per scored community: its fields, description facts, members, category."""
+    qs = Community.objects.filter(state__in=[CommunityState.ACTIVE, CommunityState.CLOSED],
+                                  institution__is_active=True)
     if params.territory:
         qs = qs.filter(institution__territory_id=params.territory)
-    end_members = members_on_subquery(params.date_to, "members")
     qs = qs.annotate(
         institution_name=F("institution__short_name"),
         territory_id=F("institution__territory_id"),
@@ -112,18 +98,8 @@ def base_queryset(params: QualityParams, max_hashtags: int) -> QuerySet:
         title_length=Length("title"), description_length=Length("description"),
         d_address=_matches(ADDRESS), d_phone=_matches(PHONE), d_hours=_matches(HOURS),
         d_link=_matches(LINK),
-        end_members=end_members,
+        end_members=members_on_subquery(params.date_to, "members"),
         start_members=members_on_subquery(params.date_from, "members"),
-        n_posts=Count("p"),
-        n_image=Count("p", filter=Q(p__has_image=True)),
-        n_media=Count("p", filter=Q(p__has_image=True) | Q(p__has_video=True)),
-        n_external=Count("p", filter=Q(p__has_external_video=True)),
-        n_many_tags=Count("p", filter=Q(p__hashtags__gt=max_hashtags)),
-        n_month_formats=Count(Concat(Cast("p__month", CharField()), "p__format",
-                                     output_field=CharField()), distinct=True),
-        interactions=Sum(F("p__likes") + F("p__reposts") + F("p__comments")),
-        top_tag_posts=_top_hashtag(params),
-    ).annotate(
         effective_category=Case(
             When(~Q(category=""), then=F("category")),
             When(Q(members_count__gt=flagship_threshold()),
@@ -133,10 +109,54 @@ def base_queryset(params: QualityParams, max_hashtags: int) -> QuerySet:
     return qs.order_by().values(
         "id", "title", "screen_name", "network", "url", "state", "kind", "site", "has_avatar",
         "has_cover", "wall_mode", "is_verified", "name_similarity", "institution_id",
-        "institution_name", "territory_id", "territory_name", "title_length", "description_length",
-        "d_address", "d_phone", "d_hours", "d_link", "end_members", "start_members",
-        "n_posts", "n_image", "n_media", "n_external", "n_many_tags", "n_month_formats",
-        "interactions", "top_tag_posts", "effective_category")
+        "institution_name", "territory_id", "territory_name", "title_length",
+        "description_length", "d_address", "d_phone", "d_hours", "d_link", "end_members",
+        "start_members", "effective_category")
+
+
+def posts_queryset(params: QualityParams, max_hashtags: int) -> QuerySet:
+    """Per community: the period's posts and how many carry images, media, linked videos,
+    too many hashtags; formats by month; likes + reposts + comments."""
+    return (Post.objects.filter(month__gte=params.first_month, month__lte=params.last_month)
+            .order_by().values("community_id").annotate(
+                n_posts=Count("pk"),
+                n_image=Count("pk", filter=Q(has_image=True)),
+                n_media=Count("pk", filter=Q(has_image=True) | Q(has_video=True)),
+                n_external=Count("pk", filter=Q(has_external_video=True)),
+                n_many_tags=Count("pk", filter=Q(hashtags__gt=max_hashtags)),
+                n_month_formats=Count(Concat(Cast("month", CharField()), "format",
+                                             output_field=CharField()), distinct=True),
+                interactions=Sum(F("likes") + F("reposts") + F("comments"))))
+
+
+def tags_queryset(params: QualityParams) -> QuerySet:
+    """Per community and hashtag: the period's posts carrying it."""
+    return (PostHashtag.objects.filter(month__gte=params.first_month,
+                                       month__lte=params.last_month)
+            .order_by().values("community_id", "tag").annotate(n=Count("pk")))
+
+
+_POST_FIGURES = ("n_posts", "n_image", "n_media", "n_external", "n_many_tags",
+                 "n_month_formats")
+
+
+def _joined(sql: SqlParts, params: QualityParams, max_hashtags: int) -> tuple[str, str]:
+    """(the CTEs, the joined rows): communities with their posts' aggregates and most used
+    hashtag (0 without posts).
+
+    The communities are a MATERIALIZED CTE: inlined, each reference to their members would
+    probe the snapshots again.
+    """
+    parts = [(name, qs.query.sql_with_params()) for name, qs in (
+        ("c", communities_queryset(params)), ("p", posts_queryset(params, max_hashtags)),
+        ("t", tags_queryset(params)))]
+    c, p, t = (sql.embed(name, text, values) for name, (text, values) in parts)
+    figures = ", ".join(f"COALESCE(p.{name}, 0) AS {name}" for name in _POST_FIGURES)
+    ctes = f"WITH c AS MATERIALIZED ({c}), p AS ({p}), t AS (SELECT x.community_id, " \
+           f"MAX(x.n) AS top_tag_posts FROM ({t}) x GROUP BY x.community_id)"
+    return ctes, (f"SELECT c.*, {figures}, p.interactions, COALESCE(t.top_tag_posts, 0) "
+                  "AS top_tag_posts FROM c LEFT JOIN p ON p.community_id = c.id "
+                  "LEFT JOIN t ON t.community_id = c.id")
 
 
 def _known(column: str, passed: str) -> str:
@@ -220,11 +240,11 @@ def quality_sql(params: QualityParams, methodology: Methodology,
     """The statement and its named parameters; ``only`` filters the scored rows (``q.id``)."""
     sql = SqlParts()
     max_tags = int(methodology.rule("hashtags_max").threshold or 0)
-    base, base_params = base_queryset(params, max_tags).query.sql_with_params()
     rules = rule_sql(sql, methodology)
     rule_columns = "".join(f", {expr} AS r_{code}" for code, expr in rules.items())
+    ctes, joined = _joined(sql, params, max_tags)
     facts = (f"SELECT j.*{rule_columns}, {_facts_columns(sql, params)} "
-             f"FROM ({sql.embed('base', base, base_params)}) j")
+             f"FROM ({joined}) j")
     weights = {r.code: sql.param(f"w_{r.code}", r.weight) for r in methodology.enabled_rules}
     passed = " + ".join(f"{w} * COALESCE(k.r_{c}, 0)" for c, w in weights.items()) or "0"
     applicable = " + ".join(f"CASE WHEN k.r_{c} IS NULL THEN 0 ELSE {w} END"
@@ -252,7 +272,7 @@ def quality_sql(params: QualityParams, methodology: Methodology,
     ranked = (f"SELECT s.*, {total} AS quality_index, RANK() OVER (ORDER BY {total} DESC) "
               f"AS place FROM ({scored}) s")
     where = f" WHERE {sql.embed('only', only, only_params)}" if only else ""
-    return f"SELECT q.* FROM ({ranked}) q{where} ORDER BY q.place, q.id", sql.params
+    return f"{ctes} SELECT q.* FROM ({ranked}) q{where} ORDER BY q.place, q.id", sql.params
 
 
 def quality_rows(params: QualityParams, methodology: Methodology, *,

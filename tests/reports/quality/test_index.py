@@ -130,3 +130,15 @@ def test_what_would_raise_it_most_is_ordered_by_the_points_it_adds(regional):
     community.save(update_fields=["is_verified"])
     after = community_quality(community=community, date_from=MARCH, date_to=MARCH_END)
     assert after.row["p_checklist"] - card.row["p_checklist"] == pytest.approx(verified.points)
+
+
+def test_a_community_without_posts_has_no_formats_and_misses_even_the_card_norms(regional):
+    from institutions.choices import CommunityCategory
+
+    silent = kept_community(fields={**WELL_KEPT, "category": CommunityCategory.CARD}, posts=0)
+
+    row = next(r for r in quality_ranking(user=regional, params=PARAMS) if r["id"] == silent.pk)
+
+    assert (row["n_posts"], row["formats"], row["top_tag_posts"]) == (0, 0, 0)
+    assert row["m_formats"] == row["m_posts_per_week"] == row["m_media_share"] == 0
+    assert row["r_images"] is None and row["r_own_hashtag"] is None  # nothing to judge
