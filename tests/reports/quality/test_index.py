@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from institutions.choices import CommunityCategory
 from metrics.models import Post
 from portal.errors import NotAllowed
 from reports.models import PublishedQualityRanking
@@ -133,8 +134,6 @@ def test_what_would_raise_it_most_is_ordered_by_the_points_it_adds(regional):
 
 
 def test_a_community_without_posts_has_no_formats_and_misses_even_the_card_norms(regional):
-    from institutions.choices import CommunityCategory
-
     silent = kept_community(fields={**WELL_KEPT, "category": CommunityCategory.CARD}, posts=0)
 
     row = next(r for r in quality_ranking(user=regional, params=PARAMS) if r["id"] == silent.pk)
