@@ -23,6 +23,7 @@ from emulator.keeping import (
     keeping,
     ok_media,
     ok_profile,
+    page_name,
     post_text,
     vk_attachments,
     vk_profile,
@@ -154,7 +155,7 @@ def vk_groups(seed: int, gids: Iterable[int], today: dt.date, *,
         renamed = what == "renamed"
         photo = f"https://sun.userapi.invalid/c{gid % 1000}/club{gid}"
         group: dict[str, Any] = {
-            "id": gid, "name": "DELETED" if gone else name,
+            "id": gid, "name": "DELETED" if gone else page_name(keeping(seed, "vk", gid), name),
             "screen_name": f"renamed{gid}" if renamed else f"club{gid}",
             "is_closed": int(what == "closed"), "type": "group",
             "photo_50": f"{photo}_50.jpg", "photo_100": f"{photo}_100.jpg",
@@ -485,7 +486,8 @@ def ok_group(seed: int, uid: int, today: dt.date) -> dict | None:
     what = ok_fate(seed, uid)
     if what in ("deleted", "banned"):
         return None
-    name = display_name(seed, "ok", uid) + (" (новое название)" if what == "renamed" else "")
+    name = page_name(keeping(seed, "ok", uid), display_name(seed, "ok", uid)) + (
+        " (новое название)" if what == "renamed" else "")
     return {
         "uid": str(uid), "name": name,
         "shortname": f"renamed{uid}" if what == "renamed" else f"group{uid}",

@@ -34,6 +34,7 @@ class Keeping(NamedTuple):
     links_videos: bool  # posts YouTube links instead of uploading videos
     photo_share: int  # posts with a photo, out of 16
     plain: bool  # a «visiting card»: text notices only, nothing attached
+    official_name: bool  # named by the institution's full official name, not a short one
 
 
 def _bits(seed: int, network: str, gid: int) -> int:
@@ -57,7 +58,7 @@ def keeping(seed: int, network: str, gid: int) -> Keeping:
         has_photo=roll(18, 10) > 0, has_cover=roll(22, 4) > 0, wall=wall,
         has_addresses=roll(25, 10) < 7, own_tag=roll(29, 10) < 6, many_tags=roll(33, 5) == 0,
         links_videos=roll(36, 7) == 0, photo_share=(13, 13, 13, 4)[roll(40, 4)],
-        plain=roll(43, 20) == 0)
+        plain=roll(43, 20) == 0, official_name=roll(48, 20) == 0)
 
 
 def ids_where(seed: int, network: str, test: Callable[[Keeping], bool], *, count: int = 1,
@@ -73,6 +74,13 @@ def ids_where(seed: int, network: str, test: Callable[[Keeping], bool], *, count
             if len(out) == count:
                 return out
     raise LookupError("no emulated community has these habits")
+
+
+def page_name(k: Keeping, name: str) -> str:
+    """The name the page shows: the short one, or the full official one (over 60 letters)."""
+    if k.official_name:
+        return f"Муниципальное бюджетное учреждение культуры «{name}» муниципального района"
+    return name
 
 
 def description_text(name: str, gid: int, kind: str) -> str:
