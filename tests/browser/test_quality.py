@@ -34,3 +34,15 @@ def test_a_community_page_draws_its_charts_and_lists_failed_rules(logged_in_page
     expect(page.locator("#weeks-table tbody tr")).to_have_count(6)
     posts = page.locator("#weeks-table tbody td:nth-child(2)").all_inner_texts()
     assert sum(map(int, posts)) == community.posts.count()
+
+
+def test_the_quality_pages_fit_a_phone_screen(logged_in_page, regional, institution_a):
+    community = kept_community(fields=NEGLECTED, posts=12, institution=institution_a,
+                               title="ДК Алексеевки")
+    page = logged_in_page(regional)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in (f"/quality/community/{community.pk}/?month=2026-03", "/quality/?month=2026-03",
+                "/quality/methodology/", "/quality/norms/?month=2026-03",
+                "/quality/formats/?month=2026-03"):
+        page.goto(url)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, url
