@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('institutions', '0003_community_category_community_description_and_more'),
-        ('metrics', '0004_value_counts_and_list_index'),
+        ('metrics', '0005_collectionrun_plan'),
     ]
 
     operations = [
