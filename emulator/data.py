@@ -18,16 +18,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
 
-from emulator.keeping import (
-    Keeping,
-    keeping,
-    ok_media,
-    ok_profile,
-    page_name,
-    post_text,
-    vk_attachments,
-    vk_profile,
-)
+from emulator import keeping as kept
 
 EPOCH = dt.date(2020, 1, 1)
 FATES = ("active", "closed", "deleted", "banned", "renamed")
@@ -155,7 +146,7 @@ def vk_groups(seed: int, gids: Iterable[int], today: dt.date, *,
         renamed = what == "renamed"
         photo = f"https://sun.userapi.invalid/c{gid % 1000}/club{gid}"
         group: dict[str, Any] = {
-            "id": gid, "name": "DELETED" if gone else page_name(keeping(seed, "vk", gid), name),
+            "id": gid, "name": "DELETED" if gone else kept.vk_name(seed, gid, name),
             "screen_name": f"renamed{gid}" if renamed else f"club{gid}",
             "is_closed": int(what == "closed"), "type": "group",
             "photo_50": f"{photo}_50.jpg", "photo_100": f"{photo}_100.jpg",
@@ -171,9 +162,7 @@ def vk_groups(seed: int, gids: Iterable[int], today: dt.date, *,
             continue
         if "members_count" in asked:
             group["members_count"] = _members(community, gid, days, wobble_head)
-        profile = vk_profile(seed, gid, group["name"])
-        group["type"] = profile.pop("type")
-        group |= {name: value for name, value in profile.items() if name in asked}
+        group |= kept.vk_page(seed, gid, group["name"], asked)
         if admin is not None:
             group["is_admin"] = int(admin(gid))
     return groups
@@ -258,13 +247,13 @@ def _post(seed: int, gid: int, day: dt.date, j: int, pinned: bool = False) -> di
     """The ``j``-th post of a day."""
     post_id = posts_before(seed, gid, day) + j + 1
     post = _make_post(_wall_dice(seed, gid), gid, _moment(day, j), post_id,
-                      keeping(seed, "vk", gid))
+                      kept.keeping(seed, "vk", gid))
     if pinned:
         post["is_pinned"] = 1
     return post
 
 
-def _make_post(dice: int, gid: int, moment: int, post_id: int, habits: Keeping) -> dict:
+def _make_post(dice: int, gid: int, moment: int, post_id: int, habits: kept.Keeping) -> dict:
     """A post of the wall whose ``_wall_dice`` is ``dice`` (a page computes that once).
 
     The post's dice (``roll``) is a stable 64-bit mix of the seed, the wall and the post id
@@ -277,8 +266,8 @@ def _make_post(dice: int, gid: int, moment: int, post_id: int, habits: Keeping) 
     looks = roll >> 40
     return {
         "id": post_id, "owner_id": -gid, "from_id": -gid, "date": moment,
-        "post_type": "post", "text": post_text(habits, post_id, looks),
-        "attachments": vk_attachments(habits, gid, post_id, looks),
+        "post_type": "post", "text": kept.post_text(habits, post_id, looks),
+        "attachments": kept.vk_attachments(habits, gid, post_id, looks),
         "post_source": {"type": "vk"},
         "comments": {"can_post": int(habits.wall in (1, 2)), "count": roll // 360 % 9,
                      "groups_can_post": True},
@@ -343,7 +332,7 @@ def wall(seed: int, gid: int, today: dt.date, *, offset: int, count: int) -> dic
     skip = max(0, offset - (1 if pinned else 0))
     posts = _newest_first(seed, gid, today, skip=skip, exclude=pinned["id"] if pinned else None)
     dice = _wall_dice(seed, gid)
-    habits = keeping(seed, "vk", gid)
+    habits = kept.keeping(seed, "vk", gid)
     items += [_make_post(dice, gid, moment, post_id, habits)
               for moment, post_id in islice(posts, max(0, count - len(items)))]
     return {"count": total, "items": items}
@@ -390,7 +379,7 @@ def _ok_topic(seed: int, uid: int, moment: int, topic_id: int) -> dict:
     return {
         "id": str(uid % 10**9 * 10**6 + topic_id), "created_ms": moment * 1000,
         "author_ref": f"group:{uid}", "owner_ref": f"group:{uid}",
-        "media": ok_media(keeping(seed, "ok", uid), uid, topic_id, roll >> 40),
+        "media": kept.ok_media(kept.keeping(seed, "ok", uid), uid, topic_id, roll >> 40),
         "like_summary": {"count": likes, "self": False},
         "reshare_summary": {"count": roll // 40 % 5, "self": False},
         "discussion_summary": {"comments_count": roll // 200 % 7},
@@ -486,13 +475,13 @@ def ok_group(seed: int, uid: int, today: dt.date) -> dict | None:
     what = ok_fate(seed, uid)
     if what in ("deleted", "banned"):
         return None
-    name = page_name(keeping(seed, "ok", uid), display_name(seed, "ok", uid)) + (
+    name = kept.page_name(kept.keeping(seed, "ok", uid), display_name(seed, "ok", uid)) + (
         " (новое название)" if what == "renamed" else "")
     return {
         "uid": str(uid), "name": name,
         "shortname": f"renamed{uid}" if what == "renamed" else f"group{uid}",
         "members_count": members_on(seed, "ok", uid, today), "private": what == "closed",
-        **ok_profile(seed, uid, name),
+        **kept.ok_profile(seed, uid, name),
     }
 
 

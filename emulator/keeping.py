@@ -4,7 +4,7 @@ Every community rolls a fixed set of habits (``Keeping``) from its id, so tests 
 passes or fails each checklist rule (``ids_where``). The fields come in VK's official shapes
 (``groups_group_full``: ``type``, ``description``, ``site``, ``has_photo``, ``cover``, ``wall``,
 ``addresses``; wall posts' ``attachments`` as ``wall_wallpost_attachment``) and OK's
-(``group.getInfo``: ``description``, ``pic_avatar``, ``homepage_url``, ``phone``, ``address``;
+(``group.getInfo``: ``description``, ``pic_avatar``, ``homepage``, ``phone``;
 a topic's ``media`` blocks).
 """
 
@@ -83,6 +83,17 @@ def page_name(k: Keeping, name: str) -> str:
     return name
 
 
+def vk_name(seed: int, gid: int, name: str) -> str:
+    return page_name(keeping(seed, "vk", gid), name)
+
+
+def vk_page(seed: int, gid: int, name: str, asked: set[str]) -> dict[str, Any]:
+    """The community's ``type`` and, of its other kept fields, those the request asked for."""
+    profile = vk_profile(seed, gid, name)
+    return {"type": profile.pop("type"),
+            **{field: value for field, value in profile.items() if field in asked}}
+
+
 def description_text(name: str, gid: int, kind: str) -> str:
     """The description a community's habits write: with contacts, without hours, or a line."""
     if kind == "short":
@@ -97,7 +108,8 @@ def description_text(name: str, gid: int, kind: str) -> str:
 
 
 def vk_profile(seed: int, gid: int, name: str) -> dict[str, Any]:
-    """The ``groups_group_full`` fields of how a VK community is kept."""
+    """The ``groups_group_full`` fields of how a VK community is kept (its ``photo_*`` are
+    always there, as VK's placeholder when ``has_photo`` is 0)."""
     k = keeping(seed, "vk", gid)
     cover: dict[str, Any] = {"enabled": int(k.has_cover)}
     if k.has_cover:
@@ -109,27 +121,25 @@ def vk_profile(seed: int, gid: int, name: str) -> dict[str, Any]:
         "has_photo": int(k.has_photo), "cover": cover, "wall": k.wall,
         "addresses": {"is_enabled": k.has_addresses},
     }
-    if k.has_photo:
-        profile["photo_200"] = f"https://sun.userapi.com/club{gid}_200.jpg"
     if k.has_addresses:
         profile["addresses"] |= {"main_address_id": gid, "count": 1}
     return profile
 
 
 def ok_profile(seed: int, uid: int, name: str) -> dict[str, Any]:
-    """group.getInfo's fields of how an OK group is kept (phone and address apart)."""
+    """group.getInfo's fields of how an OK group is kept (its phone apart, as OK keeps it)."""
     k = keeping(seed, "ok", uid)
     profile: dict[str, Any] = {"description": description_text(name, uid, "short")}
     if k.description != "short":
-        profile["address"] = f"ул. Ленина, д. {uid % 90 + 1}"
         profile["phone"] = f"+7 (846) 200-{uid % 90 + 10:02d}-{uid % 80 + 10:02d}"
-        profile["description"] += " Концерты, выставки, кружки и мастер-классы."
+        profile["description"] += (f" Концерты, выставки, кружки и мастер-классы. Адрес: ул. "
+                                   f"Ленина, д. {uid % 90 + 1}.")
     if k.description == "full":
         profile["description"] += " Режим работы: вт–вс 10:00–18:00."
     if k.has_photo:
         profile["pic_avatar"] = f"https://i.mycdn.me/group{uid}_avatar.jpg"
     if k.has_site:
-        profile["homepage_url"] = f"https://culture{uid}.ru"
+        profile["homepage"] = f"https://culture{uid}.ru"
     return profile
 
 

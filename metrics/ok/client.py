@@ -42,14 +42,14 @@ from metrics.quota import quota_counter
 from metrics.ratelimit import RateLimiter, get_limiter
 
 GROUPS_PER_CALL = 100
-GROUP_FIELDS = ("uid,name,shortname,members_count,private,description,pic_avatar,"
-                "homepage_url,phone,address")
+GROUP_FIELDS = ("uid,name,shortname,members_count,private,description,pic_avatar,homepage,"
+                "phone")
 #: Daily counts only (events add up across a month's days; people, like ``reach``, do not).
 STAT_FIELDS = ("page_visits", "renderings", "likes", "comments", "reshares")
 TOPICS_PAGE = 100
 TOPIC_FIELDS = ("media_topic.ID,media_topic.CREATED_MS,media_topic.LIKE_SUMMARY,"
                 "media_topic.RESHARE_SUMMARY,media_topic.DISCUSSION_SUMMARY,"
-                "media_topic.VIEWS_COUNT")
+                "media_topic.VIEWS_COUNT,media_topic.MEDIA")
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,9 @@ class OkTopicPage:
 
 
 def _ok_description(group: dict[str, Any]) -> str:
-    """The description with the group's phone and address (OK keeps them apart; a field
-    asked for and absent is empty)."""
-    extra = [str(group[k]) for k in ("address", "phone") if group.get(k)]
+    """The description with the group's phone (OK keeps it apart; a field asked for and
+    absent is empty)."""
+    extra = [str(group["phone"])] if group.get("phone") else []
     return "\n".join([str(group.get("description") or ""), *extra]).strip()
 
 
@@ -249,7 +249,7 @@ class OkClient:
                         members_count=g.get("members_count"), private=bool(g.get("private")),
                         description=_ok_description(g),
                         has_avatar=bool(g.get("pic_avatar")),  # asked for: absent is none
-                        site=g.get("homepage_url"))
+                        site=g.get("homepage"))
                 for g in answer]
 
     def group_topics(self, gid: int, *, anchor: str = "",

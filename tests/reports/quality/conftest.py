@@ -11,15 +11,9 @@ from emulator import keeping as emu_keeping
 from institutions.choices import Network
 from metrics.collect.choices import RunKind
 from metrics.collect.runs import collection_run_start
+from tests.emulator_fixtures import SEED
 from tests.factories import CommunityFactory, InstitutionFactory
-from tests.metrics.conftest import (  # noqa: F401  (fixtures)
-    SEED,
-    emulator,
-    emulator_process,
-    ok_token,
-    register,
-    vk_token,
-)
+from tests.metrics.conftest import ok_token, vk_user_token  # noqa: F401  (fixtures)
 
 FEBRUARY = dt.date(2026, 2, 1)
 FEBRUARY_END = dt.date(2026, 2, 28)
@@ -64,6 +58,6 @@ def collect(network: str = Network.VK) -> None:
 
 
 @pytest.fixture
-def february(emulator):  # noqa: F811  (the imported fixture, asked for by name)
+def february(emulator):
     emulator.faults(today=EMULATOR_TODAY)
     return emulator

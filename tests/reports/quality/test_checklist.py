@@ -117,7 +117,7 @@ def test_every_rule_of_the_guide_has_its_pass_and_fail_case():
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
-def test_rule_passes_and_fails_on_communities_built_for_it(february, vk_token, code):
+def test_rule_passes_and_fails_on_communities_built_for_it(february, vk_user_token, code):
     make_passing, make_failing = CASES[code]
     passing, failing = make_passing(1000), make_failing(30_000)
 
@@ -128,7 +128,7 @@ def test_rule_passes_and_fails_on_communities_built_for_it(february, vk_token, c
     assert rows[failing.pk][f"r_{code}"] == 0
 
 
-def test_a_long_name_fails_the_short_name_rule_at_the_methodologists_limit(february, vk_token,
+def test_a_long_name_fails_the_short_name_rule_at_the_methodologists_limit(february, vk_user_token,
                                                                            regional):
     community = community_of(vk_where(lambda k: True)[0])
     collect()
@@ -141,7 +141,7 @@ def test_a_long_name_fails_the_short_name_rule_at_the_methodologists_limit(febru
     assert scored()[community.pk]["r_name_short"] == 0
 
 
-def test_a_personal_profile_is_marked_and_fails_the_kind_rule(february, vk_token):
+def test_a_personal_profile_is_marked_and_fails_the_kind_rule(february, vk_user_token):
     community = CommunityFactory(network=Network.VK, network_id=None, screen_name="id777",
                                  url="https://vk.com/id777")
 
@@ -153,7 +153,7 @@ def test_a_personal_profile_is_marked_and_fails_the_kind_rule(february, vk_token
     assert scored()[community.pk]["r_kind"] == 0
 
 
-def test_posts_are_stored_with_their_format_once_however_often_collected(february, vk_token):
+def test_posts_are_stored_with_their_format_once_however_often_collected(february, vk_user_token):
     community = community_of(vk_posts_where(lambda ps: any(map(youtube, ps))))
     collect()
     collect()

@@ -55,7 +55,7 @@ def scored() -> dict[int, dict]:
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
-def test_norm_is_met_and_missed_by_walls_built_for_it(february, vk_token, code):
+def test_norm_is_met_and_missed_by_walls_built_for_it(february, vk_user_token, code):
     meets, misses = CASES[code]
     good = community_of(vk_posts_where(meets), category=CommunityCategory.ACTIVE)
     poor = community_of(vk_posts_where(misses, start=30_000),
@@ -68,7 +68,7 @@ def test_norm_is_met_and_missed_by_walls_built_for_it(february, vk_token, code):
     assert rows[poor.pk][f"m_{code}"] == 0
 
 
-def test_a_visiting_card_posting_text_only_misses_the_formats_norm(february, vk_token):
+def test_a_visiting_card_posting_text_only_misses_the_formats_norm(february, vk_user_token):
     varied = community_of(vk_where(lambda k: not k.plain)[0], category=CommunityCategory.ACTIVE)
     plain = community_of(vk_where(lambda k: k.plain, start=30_000)[0],
                          category=CommunityCategory.ACTIVE)
@@ -82,7 +82,7 @@ def test_a_visiting_card_posting_text_only_misses_the_formats_norm(february, vk_
 
 
 def test_the_category_follows_the_flagship_threshold_unless_the_methodologist_set_it(
-        february, vk_token, settings):
+        february, vk_user_token, settings):
     big, small, card = (community_of(gid) for gid in vk_where(lambda k: True, count=3))
     card.category = CommunityCategory.CARD
     card.save(update_fields=["category"])
@@ -100,7 +100,7 @@ def test_the_category_follows_the_flagship_threshold_unless_the_methodologist_se
     assert rows[card.pk]["effective_category"] == CommunityCategory.CARD
 
 
-def test_weeks_show_who_met_the_posts_norm_week_by_week(february, vk_token):
+def test_weeks_show_who_met_the_posts_norm_week_by_week(february, vk_user_token):
     busy = community_of(vk_posts_where(CASES["posts_per_week"][0]),
                         category=CommunityCategory.ACTIVE)
     quiet = community_of(vk_posts_where(CASES["posts_per_week"][1], start=30_000),
