@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('institutions', '0003_community_category_community_description_and_more'),
-        ('metrics', '0005_collectionrun_plan'),
+        ('institutions', '0004_community_kept'),
+        ('metrics', '0007_backfill_community_history'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0004_export_job_expired'),
+        ('reports', '0005_published_counted_states'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
