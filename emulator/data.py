@@ -122,7 +122,8 @@ def _members(community: _Community, gid: int, days: int, wobble_head: Any) -> in
 
 
 def display_name(seed: int, network: str, gid: int) -> str:
-    return _community(seed, network, gid).name
+    """The name the network shows (some communities go by their full official name)."""
+    return kept.page_name(kept.keeping(seed, network, gid), _community(seed, network, gid).name)
 
 
 #: What groups.getById returns of every community, asked or not (VK's defaults).
@@ -475,8 +476,7 @@ def ok_group(seed: int, uid: int, today: dt.date) -> dict | None:
     what = ok_fate(seed, uid)
     if what in ("deleted", "banned"):
         return None
-    name = kept.page_name(kept.keeping(seed, "ok", uid), display_name(seed, "ok", uid)) + (
-        " (новое название)" if what == "renamed" else "")
+    name = display_name(seed, "ok", uid) + (" (новое название)" if what == "renamed" else "")
     return {
         "uid": str(uid), "name": name,
         "shortname": f"renamed{uid}" if what == "renamed" else f"group{uid}",
