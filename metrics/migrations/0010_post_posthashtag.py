@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('institutions', '0004_community_kept'),
-        ('metrics', '0007_backfill_community_history'),
+        ('metrics', '0009_collection_run_resumes_at'),
     ]
 
     operations = [
