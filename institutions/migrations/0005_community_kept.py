@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('institutions', '0003_community_history'),
+        ('institutions', '0004_api_tokens'),
     ]
 
     operations = [

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('institutions', '0004_community_kept'),
-        ('metrics', '0009_collection_run_resumes_at'),
+        ('institutions', '0005_community_kept'),
+        ('metrics', '0012_collection_batch_worker'),
     ]
 
     operations = [
