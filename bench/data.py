@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+#: Bumped when the generated tables change, so a database loaded before is loaded again.
+DATA_VERSION = 2
 TABLE1 = ("members", "visits", "unique_visitors", "wall_views", "feedback")
 STAMP = "2026-01-01 00:00:00+00"
 DAYS_DEFERRED = "metrics.members_on_day_deferred"
@@ -113,7 +115,62 @@ def _communities(scale: Scale) -> Iterator[str]:
         url = f"https://ok.ru/group/{nid}" if network == "ok" else f"https://vk.com/club{nid}"
         state = "closed" if c % 97 == 0 else "active"
         yield (f"{c}\t{(c - 1) % institutions + 1}\t{network}\t{nid}\t\tСообщество {c}\t{url}"
-               f"\t{'t' if c % 3 else 'f'}\t{state}\t\\N\t\\N\t\t{STAMP}\t{STAMP}\n")
+               f"\t{'t' if c % 3 else 'f'}\t{state}\t\\N\t\\N\t\t{STAMP}\t{STAMP}"
+               f"\t{_keeping(c, network)}\n")
+
+
+_DESCRIPTIONS = (
+    "Дом культуры: концерты, кружки и выставки. Адрес: ул. Ленина, д. 5. Телефон: "
+    "+7 (846) 200-10-20. Режим работы: 10:00–18:00. Сайт: https://dk.example.ru",
+    "Библиотека села: книги, клубы по интересам, встречи с писателями.",
+    "",
+)
+
+
+def _keeping(c: int, network: str) -> str:
+    """How the community is kept: kind, description, site, avatar, cover, wall, addresses,
+    name similarity, category (COPY text; \\N is NULL)."""
+    vk = network == "vk"
+    wall = ("2", "2", "1", "3")[c % 4] if vk else "\\N"
+    cover = ("t" if c % 4 else "f") if vk else "\\N"
+    category = "card" if c % 53 == 0 else ""
+    return (f"{'page' if c % 2 else 'group'}\t{_DESCRIPTIONS[c % 3]}\t"
+            f"{'https://dk.example.ru' if c % 5 else ''}\t{'t' if c % 9 else 'f'}\t{cover}\t"
+            f"{wall}\t{'t' if c % 3 else 'f'}\t{(c % 10) / 10}\t{category}")
+
+
+POST_FORMATS = ("photo", "photo", "video", "text", "clip", "article", "poll", "link")
+
+
+def _post_rows(scale: Scale, seed: int) -> Iterator[tuple[int, int, dt.date, int, int]]:
+    """(post id, community, month, index in the month, roll) of the last two months' posts."""
+    rng, post_id = random.Random(seed + 7), 0
+    first = dt.date(scale.end.year, scale.end.month, 1)
+    months = [first, (first - dt.timedelta(days=1)).replace(day=1)][:min(2, scale.months)]
+    for c in range(1, scale.communities + 1):
+        for month in months:
+            for i in range(rng.randrange(0, 40)):
+                post_id += 1
+                yield post_id, c, month, i, rng.getrandbits(32)
+
+
+def _posts(scale: Scale, seed: int) -> Iterator[str]:
+    for post_id, c, month, i, roll in _post_rows(scale, seed):
+        fmt = POST_FORMATS[roll % len(POST_FORMATS)]
+        day = month + dt.timedelta(days=i % 28)
+        image = "t" if fmt == "photo" or roll % 3 == 0 else "f"
+        video = "t" if fmt in ("video", "clip") else "f"
+        external = "t" if fmt == "link" and c % 7 == 0 else "f"
+        likes = roll // 8 % 60
+        yield (f"{post_id}\t{c}\t{c}-{post_id}\t{month.isoformat()}\t{day.isoformat()} "
+               f"12:00:00+00\t{fmt}\t{image}\t{video}\t{external}\t{roll // 16 % 5}\tt\t"
+               f"{likes}\t{roll // 64 % 6}\t{roll // 512 % 9}\t{likes * 12}\n")
+
+
+def _hashtags(scale: Scale, seed: int) -> Iterator[str]:
+    for post_id, c, month, _, roll in _post_rows(scale, seed):
+        if roll // 16 % 5 and c % 4:
+            yield f"{post_id}\t{post_id}\t{c}\t{month.isoformat()}\tнашдк{c % 50}\n"
 
 
 def member_series(scale: Scale, community: int, seed: int) -> Iterator[tuple[dt.date, int]]:
@@ -161,12 +218,17 @@ TABLES: list[tuple[str, str, Callable[[Scale, int], Iterable[str]]]] = [
      " updated_at", lambda s, _: _institutions(s)),
     ("institutions_community",
      "id, institution_id, network, network_id, screen_name, title, url, is_verified, state,"
-     " members_count, last_collected_at, last_error, created_at, updated_at",
+     " members_count, last_collected_at, last_error, created_at, updated_at, kind, description,"
+     " site, has_avatar, has_cover, wall_mode, has_addresses, name_similarity, category",
      lambda s, _: _communities(s)),
     ("metrics_membersnapshot", "id, community_id, date, members, collected_at", _snapshots),
     ("metrics_metricvalue",
      "id, community_id, month, indicator, value, source, updated_by_id, updated_at, api_value,"
      " api_source, is_confirmed", _values),
+    ("metrics_post",
+     "id, community_id, key, month, published_at, format, has_image, has_video,"
+     " has_external_video, hashtags, comments_open, likes, reposts, comments, views", _posts),
+    ("metrics_posthashtag", "id, post_id, community_id, month, tag", _hashtags),
 ]
 
 
@@ -192,13 +254,14 @@ def loaded_scale() -> str | None:
 def load(scale: Scale, *, seed: int = 1, force: bool = False) -> bool:
     """Replace the registry and metrics with ``scale``; skip when already loaded. True if loaded."""
     _guard_database()
-    marker = f"{scale.name}:{seed}"
+    marker = f"{scale.name}:{seed}:{DATA_VERSION}"
     if not force and loaded_scale() == marker:
         return False
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE institutions_territory, institutions_institution, institutions_community,"
-            " metrics_membersnapshot, metrics_membersonday, metrics_metricvalue"
+            " metrics_membersnapshot, metrics_membersonday, metrics_metricvalue, metrics_post,"
+            " metrics_posthashtag"
             " RESTART IDENTITY CASCADE"
         )
         # The snapshots' trigger would carry millions of COPY rows forward one range at a

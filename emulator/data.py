@@ -18,6 +18,8 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
 
+from emulator import keeping as kept
+
 EPOCH = dt.date(2020, 1, 1)
 FATES = ("active", "closed", "deleted", "banned", "renamed")
 _NAMES = ("Дом культуры", "Библиотека", "Музей", "Школа искусств", "Культурный центр",
@@ -120,7 +122,8 @@ def _members(community: _Community, gid: int, days: int, wobble_head: Any) -> in
 
 
 def display_name(seed: int, network: str, gid: int) -> str:
-    return _community(seed, network, gid).name
+    """The name the network shows (some communities go by their full official name)."""
+    return kept.page_name(kept.keeping(seed, network, gid), _community(seed, network, gid).name)
 
 
 #: What groups.getById returns of every community, asked or not (VK's defaults).
@@ -144,7 +147,7 @@ def vk_groups(seed: int, gids: Iterable[int], today: dt.date, *,
         renamed = what == "renamed"
         photo = f"https://sun.userapi.invalid/c{gid % 1000}/club{gid}"
         group: dict[str, Any] = {
-            "id": gid, "name": "DELETED" if gone else name,
+            "id": gid, "name": "DELETED" if gone else kept.vk_name(seed, gid, name),
             "screen_name": f"renamed{gid}" if renamed else f"club{gid}",
             "is_closed": int(what == "closed"), "type": "group",
             "photo_50": f"{photo}_50.jpg", "photo_100": f"{photo}_100.jpg",
@@ -160,6 +163,7 @@ def vk_groups(seed: int, gids: Iterable[int], today: dt.date, *,
             continue
         if "members_count" in asked:
             group["members_count"] = _members(community, gid, days, wobble_head)
+        group |= kept.vk_page(seed, gid, group["name"], asked)
         if admin is not None:
             group["is_admin"] = int(admin(gid))
     return groups
@@ -243,13 +247,14 @@ def _wall_dice(seed: int, gid: int) -> int:
 def _post(seed: int, gid: int, day: dt.date, j: int, pinned: bool = False) -> dict:
     """The ``j``-th post of a day."""
     post_id = posts_before(seed, gid, day) + j + 1
-    post = _make_post(_wall_dice(seed, gid), gid, _moment(day, j), post_id)
+    post = _make_post(_wall_dice(seed, gid), gid, _moment(day, j), post_id,
+                      kept.keeping(seed, "vk", gid))
     if pinned:
         post["is_pinned"] = 1
     return post
 
 
-def _make_post(dice: int, gid: int, moment: int, post_id: int) -> dict:
+def _make_post(dice: int, gid: int, moment: int, post_id: int, habits: kept.Keeping) -> dict:
     """A post of the wall whose ``_wall_dice`` is ``dice`` (a page computes that once).
 
     The post's dice (``roll``) is a stable 64-bit mix of the seed, the wall and the post id
@@ -259,11 +264,14 @@ def _make_post(dice: int, gid: int, moment: int, post_id: int) -> dict:
     x = _mix(dice, post_id)
     roll = x ^ (x >> 29)
     likes = roll % 60
+    looks = roll >> 40
     return {
         "id": post_id, "owner_id": -gid, "from_id": -gid, "date": moment,
-        "post_type": "post", "text": f"Новость №{post_id}", "attachments": [],
+        "post_type": "post", "text": kept.post_text(habits, post_id, looks),
+        "attachments": kept.vk_attachments(habits, gid, post_id, looks),
         "post_source": {"type": "vk"},
-        "comments": {"can_post": 1, "count": roll // 360 % 9, "groups_can_post": True},
+        "comments": {"can_post": int(habits.wall in (1, 2)), "count": roll // 360 % 9,
+                     "groups_can_post": True},
         "likes": {"can_like": 1, "count": likes, "user_likes": 0, "can_publish": 1},
         "reposts": {"count": roll // 60 % 6, "user_reposted": 0},
         "views": {"count": likes * 12 + roll // 3240 % 300},
@@ -325,7 +333,8 @@ def wall(seed: int, gid: int, today: dt.date, *, offset: int, count: int) -> dic
     skip = max(0, offset - (1 if pinned else 0))
     posts = _newest_first(seed, gid, today, skip=skip, exclude=pinned["id"] if pinned else None)
     dice = _wall_dice(seed, gid)
-    items += [_make_post(dice, gid, moment, post_id)
+    habits = kept.keeping(seed, "vk", gid)
+    items += [_make_post(dice, gid, moment, post_id, habits)
               for moment, post_id in islice(posts, max(0, count - len(items)))]
     return {"count": total, "items": items}
 
@@ -371,7 +380,7 @@ def _ok_topic(seed: int, uid: int, moment: int, topic_id: int) -> dict:
     return {
         "id": str(uid % 10**9 * 10**6 + topic_id), "created_ms": moment * 1000,
         "author_ref": f"group:{uid}", "owner_ref": f"group:{uid}",
-        "media": [{"type": "text", "text": f"Новость группы №{topic_id}"}],
+        "media": kept.ok_media(kept.keeping(seed, "ok", uid), uid, topic_id, roll >> 40),
         "like_summary": {"count": likes, "self": False},
         "reshare_summary": {"count": roll // 40 % 5, "self": False},
         "discussion_summary": {"comments_count": roll // 200 % 7},
@@ -467,11 +476,12 @@ def ok_group(seed: int, uid: int, today: dt.date) -> dict | None:
     what = ok_fate(seed, uid)
     if what in ("deleted", "banned"):
         return None
+    name = display_name(seed, "ok", uid) + (" (новое название)" if what == "renamed" else "")
     return {
-        "uid": str(uid), "name": display_name(seed, "ok", uid)
-        + (" (новое название)" if what == "renamed" else ""),
+        "uid": str(uid), "name": name,
         "shortname": f"renamed{uid}" if what == "renamed" else f"group{uid}",
         "members_count": members_on(seed, "ok", uid, today), "private": what == "closed",
+        **kept.ok_profile(seed, uid, name),
     }
 
 

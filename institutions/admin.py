@@ -57,12 +57,17 @@ class InstitutionAdmin(SimpleHistoryAdmin):
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
     list_display = ["__str__", "network", "network_id", "institution", "is_verified", "state",
-                    "members_count", "last_collected_at"]
-    list_filter = ["network", "state", "is_verified", "institution__territory"]
+                    "members_count", "category", "last_collected_at"]
+    list_filter = ["network", "state", "is_verified", "category", "kind",
+                   "institution__territory"]
+    list_editable = ["category"]  # the methodologist assigns categories down the list
     search_fields = ["title", "screen_name", "url", "institution__short_name"]
     list_select_related = ["institution"]
     raw_id_fields = ["institution"]
     formfield_overrides = HTTPS_LINKS
+    # What the networks say of how the page is kept: collected, shown, never typed in.
+    readonly_fields = ["kind", "description", "site", "has_avatar", "has_cover", "wall_mode",
+                       "has_addresses", "name_similarity"]
 
     @transaction.atomic
     def save_model(self, request, obj: Community, form, change: bool) -> None:

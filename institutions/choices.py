@@ -41,3 +41,29 @@ class Role(models.TextChoices):
     EDITOR = "editor", "Редактор учреждения"
     VIEWER = "viewer", "Наблюдатель"
     API_CLIENT = "api_client", "API-клиент"
+
+
+class CommunityKind(models.TextChoices):
+    """What the network says the page is (VK ``type``; OK groups are groups)."""
+
+    GROUP = "group", "Группа"
+    PAGE = "page", "Публичная страница"
+    EVENT = "event", "Мероприятие"
+    PROFILE = "profile", "Личный профиль"
+
+
+class WallMode(models.IntegerChoices):
+    """VK's ``wall`` of a community: who may post and whether comments are open."""
+
+    DISABLED = 0, "Стена выключена"
+    OPEN = 1, "Открытая (пишут все)"
+    LIMITED = 2, "Ограниченная (пишет сообщество, комментарии открыты)"
+    RESTRICTED = 3, "Закрытая (пишет сообщество, комментарии закрыты)"
+
+
+class CommunityCategory(models.TextChoices):
+    """The region's categories of official pages, each with its activity norms."""
+
+    FLAGSHIP = "flagship", "Флагманский"
+    ACTIVE = "active", "Активный"
+    CARD = "card", "Визитка"

@@ -12,12 +12,15 @@ from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 from simple_history.models import HistoricalRecords
 
 from institutions.choices import (
+    CommunityCategory,
+    CommunityKind,
     CommunityState,
     InstitutionType,
     Network,
     Role,
     Subordination,
     TerritoryKind,
+    WallMode,
 )
 from institutions.validators import validate_inn, validate_oktmo
 
@@ -202,6 +205,24 @@ class Community(models.Model):
     members_count = models.PositiveIntegerField("участников (последнее)", null=True, blank=True)
     last_collected_at = models.DateTimeField("последний сбор", null=True, blank=True)
     last_error = models.CharField("последняя ошибка", max_length=300, blank=True)
+    # What the network says about how the page is kept (groups.getById, group.getInfo);
+    # NULL: not said yet (not collected, or the network has no such setting).
+    kind = models.CharField("вид страницы", max_length=8, choices=CommunityKind.choices,
+                            blank=True)
+    description = models.TextField("описание", blank=True)
+    site = models.CharField("сайт", max_length=300, blank=True)
+    has_avatar = models.BooleanField("аватар", null=True, blank=True)
+    has_cover = models.BooleanField("обложка", null=True, blank=True)
+    wall_mode = models.PositiveSmallIntegerField("стена", choices=WallMode.choices, null=True,
+                                                 blank=True)
+    has_addresses = models.BooleanField("адреса в сообществе", null=True, blank=True)
+    name_similarity = models.FloatField(
+        "сходство названия с учреждением", null=True, blank=True,
+        help_text="0–1: доля слов названия учреждения в названии сообщества")
+    category = models.CharField(
+        "категория (задана методистом)", max_length=16, choices=CommunityCategory.choices,
+        blank=True, help_text="Пусто — по правилу: флагманский при числе участников выше "
+        "порога, иначе активный.")
     created_at = models.DateTimeField("создано", auto_now_add=True)
     updated_at = models.DateTimeField("изменено", auto_now=True)
 
@@ -230,6 +251,10 @@ class Community(models.Model):
             models.CheckConstraint(
                 condition=Q(network_id__gt=0) | Q(network_id__isnull=True),
                 name="community_network_id_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(category="") | Q(category__in=CommunityCategory.values),
+                name="community_category_valid",
             ),
         ]
         indexes = [models.Index(fields=["network", "state"], name="community_network_state_idx")]

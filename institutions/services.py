@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from institutions.choices import CommunityState
+from institutions.choices import CommunityCategory, CommunityState
 from institutions.imports import (
     ImportPlan,
     PlanAction,
@@ -192,3 +192,19 @@ def _drop_stale_uploads(directory: Path) -> None:
                 path.unlink()
         except FileNotFoundError:
             continue  # another worker removed it first
+
+
+@transaction.atomic
+def community_category_set(*, user: Any, community_id: int, category: str) -> Community:
+    """Set the community's category («» returns it to the flagship-threshold rule)."""
+    if not is_regional_methodologist(user):
+        raise NotAllowed(_("Категорию сообщества назначает только региональный методист."))
+    if category and category not in CommunityCategory.values:
+        raise ValidationFailed(_("Неизвестная категория: «%(category)s».")
+                               % {"category": category}, details={"category": category})
+    community = Community.objects.select_for_update().filter(pk=community_id).first()
+    if community is None:
+        raise NotFound(_("Сообщество не найдено."))
+    community.category = category
+    community.save(update_fields=["category", "updated_at"])
+    return community

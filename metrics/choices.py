@@ -37,3 +37,16 @@ class ValueSource(models.TextChoices):
     IMPORT = "import", "Импорт из файла"
     VK_API = "vk_api", "VK API"
     OK_API = "ok_api", "OK API"
+
+
+class PostFormat(models.TextChoices):
+    """A post's main format, the first of these it carries (see ``metrics.formats``)."""
+
+    LIVE = "live", "Прямая трансляция"
+    CLIP = "clip", "Клип (короткое видео)"
+    VIDEO = "video", "Видео (загруженное)"
+    POLL = "poll", "Опрос"
+    ARTICLE = "article", "Статья"
+    PHOTO = "photo", "Фото"
+    LINK = "link", "Ссылка"
+    TEXT = "text", "Только текст"

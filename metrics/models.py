@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from institutions.choices import Network
 from institutions.models import Community
-from metrics.choices import Indicator, ValueSource
+from metrics.choices import Indicator, PostFormat, ValueSource
 from metrics.collect.choices import (
     AnomalyKind,
     AnomalyState,
@@ -178,6 +178,68 @@ class MembersOnDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id} {self.date}: {self.members} ({self.observed_on})"
+
+
+class Post(models.Model):
+    """One post of a community's month as the posts run read it: its format and counters.
+
+    The posts run of a month replaces the month's rows of each community it reads, so running
+    it twice leaves the same rows.
+    """
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="posts", verbose_name="сообщество"
+    )
+    key = models.CharField("id записи в соцсети", max_length=40)
+    month = models.DateField("месяц")
+    published_at = models.DateTimeField("опубликована")
+    format = models.CharField("формат", max_length=8, choices=PostFormat.choices)
+    has_image = models.BooleanField("с изображением", default=False)
+    has_video = models.BooleanField("с загруженным видео", default=False)
+    has_external_video = models.BooleanField("со ссылкой на видеохостинг", default=False)
+    hashtags = models.PositiveSmallIntegerField("хештегов", default=0)
+    comments_open = models.BooleanField("комментарии открыты", null=True, blank=True)
+    likes = models.PositiveIntegerField("отметки «Нравится»", default=0)
+    reposts = models.PositiveIntegerField("репосты", default=0)
+    comments = models.PositiveIntegerField("комментарии", default=0)
+    views = models.PositiveIntegerField("просмотры", default=0)
+
+    class Meta:
+        verbose_name = "запись сообщества"
+        verbose_name_plural = "записи сообществ"
+        constraints = [
+            models.UniqueConstraint(fields=["community", "key"], name="post_natural_key"),
+            models.CheckConstraint(condition=Q(format__in=PostFormat.values),
+                                   name="post_format_valid"),
+        ]
+        indexes = [models.Index(fields=["month", "community"], name="post_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}/{self.key} {self.format}"
+
+    @property
+    def interactions(self) -> int:
+        return self.likes + self.reposts + self.comments
+
+
+class PostHashtag(models.Model):
+    """A hashtag of a post (lower case, without «#»), for counting posts by hashtag."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="tags")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField("месяц")
+    tag = models.CharField("хештег", max_length=100)
+
+    class Meta:
+        verbose_name = "хештег записи"
+        verbose_name_plural = "хештеги записей"
+        constraints = [
+            models.UniqueConstraint(fields=["post", "tag"], name="post_hashtag_natural_key"),
+        ]
+        indexes = [models.Index(fields=["month", "tag"], name="post_hashtag_month_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.tag}"
 
 
 # --- Collection from VK and OK --------------------------------------------------------------------

@@ -53,6 +53,7 @@ MENU: list[tuple[str, str, str, set]] = [
     ("Сбор из VK и OK", "metrics:collection-runs", "nav-collection",
      {"superuser", Role.REGIONAL_METHODOLOGIST}),
     ("Рейтинги", "reports:rankings", "nav-rankings", ANY_ROLE),
+    ("Качество ведения", "reports:quality", "nav-quality", ANY_ROLE),
     ("Динамика", "reports:audience-chart", "nav-audience", ANY_ROLE),
     ("Сводные отчёты", "reports:summary", "nav-summary", REVIEWERS_AND_READERS),
     ("Выгрузки", "reports:exports", "nav-exports", REVIEWERS_AND_READERS),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from reports.views import bulk, completeness, past_data, table1_files, workflow
 from reports.views import exports as export_views
+from reports.views import quality as quality_views
 from reports.views import rankings as ranking_views
 from reports.views import summaries as summary_views
 
@@ -56,4 +57,19 @@ urlpatterns += [
     path("exports/<int:pk>/", export_views.export_detail, name="export-detail"),
     path("exports/<int:pk>/status/", export_views.export_status, name="export-status"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export-download"),
+]
+
+# The quality index: ranking, publishing, a community's page, methodology, formats
+# (reports/views/quality.py).
+urlpatterns += [
+    path("quality/", quality_views.quality_ranking_page, name="quality"),
+    path("quality/publish/", quality_views.quality_publish_view, name="quality-publish"),
+    path("quality/p/<int:number>/", quality_views.quality_published, name="quality-published"),
+    path("quality/community/<int:pk>/", quality_views.quality_community,
+         name="quality-community"),
+    path("quality/community/<int:pk>/category/", quality_views.community_category,
+         name="quality-community-category"),
+    path("quality/methodology/", quality_views.methodology_page, name="quality-methodology"),
+    path("quality/formats/", quality_views.formats_page, name="quality-formats"),
+    path("quality/norms/", quality_views.norms_page, name="quality-norms"),
 ]

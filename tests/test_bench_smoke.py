@@ -75,3 +75,10 @@ def test_collection_smoke_counts_the_emulators_requests(smoke_run):
     for row in collection:
         assert row["extra"]["requests"] >= row["extra"]["minimum_requests"] >= 1, row
         assert row["extra"]["limit_errors"] == 0, row
+
+
+def test_quality_index_smoke_matches_its_hand_written_query(smoke_run):
+    _, rows = smoke_run
+    quality = next(r for r in rows if r["measure"] == "quality_index_region")
+    assert quality["extra"]["same_figures"] is True, quality
+    assert quality["extra"]["ranked_rows"] == quality["extra"]["sql_rows"] > 0, quality

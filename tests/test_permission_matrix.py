@@ -52,6 +52,8 @@ from metrics.models import Anomaly, CollectionRun, MetricValue, NetworkToken
 from metrics.tokens import token_register
 from reports.models import ExportJob, PublishedRanking, Report
 from reports.models.rankings import ExportKind, ExportState
+from reports.quality.query import QualityParams
+from reports.quality.ranking import quality_publish
 from reports.rankings.forms import parse_ranking_params
 from reports.rankings.publishing import ranking_publish
 from tests.factories import MemberSnapshotFactory, MetricValueFactory, ProfileFactory
@@ -71,7 +73,7 @@ PUBLIC = {
     "api-token-obtain",  # the API's login: a token for a correct name and password
     "invite-confirm", "invite-done",  # the one-time link to set a password
     "reports:published-list", "reports:published-latest", "reports:published-version",
-    "reports:published-export",
+    "reports:published-export", "reports:quality-published",
     "published-ranking-list", "published-ranking-detail", "published-ranking-version",
 }
 # ``pk`` of page views (API viewsets tell their model themselves), by URL name.
@@ -83,6 +85,8 @@ PK_MODEL_BY_NAME = {
     "metrics:collection-token-delete": NetworkToken,
     "metrics:anomaly-decision": Anomaly,
     "reports:action": Report,
+    "reports:quality-community": Community,
+    "reports:quality-community-category": Community,
     "reports:value-history": MetricValue,
     "reports:export-detail": ExportJob,
     "reports:export-status": ExportJob,
@@ -247,6 +251,8 @@ def sides(world, territory_a, territory_b, regional, settings, tmp_path):
     ranking_publish(user=regional, params=params, title="Рейтинг для матрицы",
                     slug=PUBLISHED_SLUG, methodology="Прирост участников за месяц.")
     assert PublishedRanking.objects.filter(slug=PUBLISHED_SLUG).exists()
+    quality_publish(user=regional, params=QualityParams(MONTH, dt.date(2026, 1, 31)),
+                    title="Индекс качества для матрицы")
     return made
 
 

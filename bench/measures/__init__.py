@@ -42,6 +42,7 @@ MEASURES = {
                              "≥ 0.9× bound, requests = minimum"),
     "ranking_region": Measure("region", "bench.measures.rankings:region", "≤ 3× bare read"),
     "metrics_api": Measure("region", "bench.measures.api:metrics_list", "≥ 0.5× bare"),
+    "quality_index_region": Measure("region", "bench.measures.quality:region", "≤ 2× SQL"),
     "summary_pack": Measure("region", "bench.measures.summaries:pack", "report"),
     "ranking_country": Measure("country", "bench.measures.rankings:country",
                                "≤ 3× bare read"),

@@ -35,6 +35,7 @@ from metrics.collect.errors import (
     TransientNetworkError,
 )
 from metrics.collect.mapping import ok_stats_values, vk_stats_values
+from metrics.formats import PostFact
 from metrics.models import NetworkToken
 from metrics.ok.client import GROUPS_PER_CALL as OK_GROUPS_PER_CALL
 from metrics.ok.client import OkClient
@@ -109,6 +110,7 @@ class BatchResult:
     community_fields: dict[int, dict[str, Any]] = field(default_factory=dict)
     snapshots: dict[int, int] = field(default_factory=dict)
     monthly: dict[int, dict[str, int]] = field(default_factory=dict)
+    posts: dict[int, list[PostFact]] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     collected_at: dt.datetime = field(default_factory=timezone.now)
@@ -198,11 +200,14 @@ def vk_members(communities: list[Target], period: dt.date, result: BatchResult) 
     finally:
         result.requests += client.requests_made
     groups: dict[int, GroupRow] = {}
+    profiles: dict[int, dict[str, Any]] = {}
     for answer in answers:
         if isinstance(answer, VkGroups):
             groups.update(answer.by_id())
+            profiles.update(answer.profiles_by_id())
     for community in known:
-        _vk_member(community, groups.get(community.network_id), result)
+        _vk_member(community, groups.get(community.network_id), result,
+                   profiles.get(community.network_id) or {})
 
 
 def _vk_resolve(client: VkClient, unresolved: list[Target], result: BatchResult) -> None:
@@ -215,9 +220,15 @@ def _vk_resolve(client: VkClient, unresolved: list[Target], result: BatchResult)
     taken = set(Community.objects.filter(
         network=Network.VK, network_id__in=[a.object_id for a in found.values()]
     ).values_list("network_id", flat=True))
+    profiles = {c.pk for c, a in zip(unresolved, answers, strict=True)
+                if isinstance(a, VkResolved) and a.type == "user"}
     for community in unresolved:
         answer = found.get(community.pk)
-        if answer is None:
+        if community.pk in profiles:
+            result.problem(community.pk, key="vk:profile", kind="profile",
+                           message=f"«{community.screen_name}» — личный профиль VK, а не "
+                           "сообщество: создайте группу или публичную страницу")
+        elif answer is None:
             result.problem(community.pk, key="vk:not_resolved",
                            message=f"короткое имя «{community.screen_name}» не найдено в VK")
         elif answer.object_id in taken:
@@ -229,7 +240,8 @@ def _vk_resolve(client: VkClient, unresolved: list[Target], result: BatchResult)
             result.community_fields[community.pk] = {"network_id": answer.object_id}
 
 
-def _vk_member(community: Target, group: GroupRow | None, result: BatchResult) -> None:
+def _vk_member(community: Target, group: GroupRow | None, result: BatchResult,
+               profile: dict[str, Any]) -> None:
     if group is None:
         result.problem(community.pk, key="vk:missing", message="VK не вернул сообщество")
         return
@@ -240,7 +252,7 @@ def _vk_member(community: Target, group: GroupRow | None, result: BatchResult) -
                        state=CommunityState.DELETED)
         return
     extra = result.community_fields.get(community.pk, {})
-    result.done(community.pk, **extra, **community.changes(
+    result.done(community.pk, **extra, **profile, **community.changes(
         members_count=members, title=name[:300] or community.title,
         screen_name=screen_name[:100], is_verified=verified,
         state=CommunityState.CLOSED if state == "closed" else CommunityState.ACTIVE))
@@ -269,7 +281,7 @@ def ok_members(communities: list[Target], period: dt.date, result: BatchResult) 
                 "группа OK удалена или заблокирована", key="ok:missing"))
             continue
         state = CommunityState.CLOSED if group.private else CommunityState.ACTIVE
-        result.done(community.pk, **community.changes(
+        result.done(community.pk, **group.profile(), **community.changes(
             members_count=group.members_count, title=group.name[:300] or community.title,
             screen_name=group.shortname[:100], state=state))
         if group.members_count is not None:

@@ -54,6 +54,7 @@ from metrics.collect.fetch import (
     token_trouble,
 )
 from metrics.collect.mapping import PostTotals, posts_values
+from metrics.formats import PostFact
 from metrics.ok.client import OkClient, OkTopic
 from metrics.tokens import tokens_usable
 from metrics.vk.answers import VkWallPage
@@ -78,6 +79,7 @@ class _Wall:
     target: Target
     batch_id: int
     totals: PostTotals = field(default_factory=PostTotals)
+    facts: list[PostFact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,7 @@ class WallStream:
             result.community_failure(wall.target, answer)
         else:
             wall.totals.add(*answer.totals(self.start, self.end))
+            wall.facts += answer.facts(self.start, self.end)
             oldest = answer.oldest_regular()
             fetched = offset + answer.size
             if oldest is not None and oldest >= self.start and fetched < answer.count:
@@ -253,6 +256,7 @@ class WallStream:
                 self.queue.append((cid, fetched))
                 return
             result.monthly[cid] = wall.totals.values()
+            result.posts[cid] = wall.facts
             result.done(cid)
         self._finish(cid)
 
@@ -313,6 +317,7 @@ def ok_posts(communities: list[Target], period: dt.date, result: BatchResult) ->
             topics = _ok_feed(client, community, start, end, result)
             if topics is not None:
                 result.monthly[community.pk] = posts_values(topics)
+                result.posts[community.pk] = [t.fact for t in topics if t.fact is not None]
                 result.done(community.pk)
     finally:
         result.requests += client.requests_made

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from institutions.choices import CommunityState, Network
 from institutions.models import Community
+from institutions.names import community_names_score
 from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState, TokenKind
 from metrics.collect.errors import CollectionBroken, NetworkError, TransientNetworkError
 from metrics.collect.fetch import (
@@ -46,6 +47,7 @@ from metrics.collect.posts import StreamBatch, WallStream, ok_posts, vk_posts
 from metrics.collect.quota_plan import collection_run_wait, quota_resume_at, waiting_message
 from metrics.collect.store import (
     apart_pays,
+    record_posts,
     record_values_of,
     relaxed_commit,
     started,
@@ -389,10 +391,15 @@ def _batches_store(done: Sequence[tuple[int, BatchResult]], *, apart: bool = Fal
         upsert_snapshots(run.period, _joined(results).snapshots)
     else:
         record_values_of(run, list(results.values()))
+        record_posts(run.period, list(results.values()))
     if communities is None:
         update_communities(_joined(results))  # after the values: a refused one has its error
     else:
         communities.result()
+    if run.kind == RunKind.MEMBERS:
+        fields = _joined(results).community_fields
+        community_names_score(community_ids=fields,
+                              retitled=[cid for cid, said in fields.items() if "title" in said])
     closing = [(batch, results[batch.pk]) for batch in batches]
     _replace_items(closing)
     run = CollectionRun.objects.select_for_update().get(pk=run.pk)

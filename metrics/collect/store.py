@@ -20,12 +20,14 @@ from institutions.models import Community
 from metrics.bulk import field_columns, int_array, unnest
 from metrics.choices import ValueSource
 from metrics.collect.fetch import BatchResult
-from metrics.models import CollectionRun, MemberSnapshot
+from metrics.formats import PostFact
+from metrics.models import CollectionRun, MemberSnapshot, Post, PostHashtag
 from metrics.services import api_values_record, api_values_record_many
 from portal.errors import PortalError
 
 COMMUNITY_FIELDS = ["network_id", "members_count", "title", "screen_name", "is_verified",
-                    "state", "last_collected_at", "last_error"]
+                    "state", "last_collected_at", "last_error", "kind", "description", "site",
+                    "has_avatar", "has_cover", "wall_mode", "has_addresses"]
 #: From this many communities a batch writes their rows on a second connection (members).
 APART_FROM = 500
 
@@ -190,3 +192,74 @@ def _update_communities_each(fields: list, rows: dict[int, dict]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {quote(Community._meta.db_table)} SET {sets} WHERE id = %s", params)
+
+
+def record_posts(month: dt.date, results: Sequence[BatchResult]) -> None:
+    """Replace the month's posts of every community read whole (a rerun leaves the same rows).
+
+    On PostgreSQL a batch's posts and hashtags go in two ``INSERT … SELECT FROM unnest``
+    statements (a posts run writes a hundred thousand of them), never a model per row.
+    """
+    # A post read twice (the wall moved between its pages) is one post.
+    read = {cid: list({fact.key[:40]: fact for fact in facts}.values())
+            for result in results for cid, facts in result.posts.items()}
+    if not read:
+        return
+    if connection.vendor == "postgresql":
+        _record_posts_arrays(month, read)
+        return
+    Post.objects.filter(community_id__in=list(read), month=month).delete()
+    posts = [_post_row(cid, month, fact) for cid, facts in read.items() for fact in facts]
+    Post.objects.bulk_create(posts, batch_size=2000)
+    facts = (fact for facts in read.values() for fact in facts)
+    tags = [PostHashtag(post=post, community_id=post.community_id, month=month, tag=tag)
+            for post, fact in zip(posts, facts, strict=True) for tag in fact.hashtags]
+    PostHashtag.objects.bulk_create(tags, batch_size=2000)
+
+
+_POST_COLUMNS = [
+    ("community_id", "bigint"), ("key", "varchar"), ("published_at", "timestamptz"),
+    ("format", "varchar"), ("has_image", "boolean"), ("has_video", "boolean"),
+    ("has_external_video", "boolean"), ("hashtags", "smallint"), ("comments_open", "boolean"),
+    ("likes", "integer"), ("reposts", "integer"), ("comments", "integer"), ("views", "integer"),
+]
+
+
+def _post_values(cid: int, fact: PostFact) -> tuple:
+    return (cid, fact.key[:40], fact.date, fact.format, fact.has_image, fact.has_video,
+            fact.has_external_video, len(fact.hashtags), fact.comments_open, fact.likes,
+            fact.reposts, fact.comments, fact.views)
+
+
+def _record_posts_arrays(month: dt.date, read: dict[int, list[PostFact]]) -> None:
+    quote = connection.ops.quote_name
+    posts, tags = quote(Post._meta.db_table), quote(PostHashtag._meta.db_table)
+    ids = int_array(read)
+    rows = [_post_values(cid, fact) for cid, facts in read.items() for fact in facts]
+    with connection.cursor() as cursor:
+        for table in (tags, posts):
+            cursor.execute(f"DELETE FROM {table} WHERE month = %s"
+                           " AND community_id = ANY(%s::bigint[])", [month, ids])
+        if not rows:
+            return
+        source, params = unnest(_POST_COLUMNS, list(zip(*rows, strict=True)))
+        names = ", ".join(quote(name) for name, _ in _POST_COLUMNS)
+        cursor.execute(f"INSERT INTO {posts} ({names}, month) SELECT v.*, %s FROM {source}"
+                       " RETURNING id, community_id, key", [month, *params])
+        post_ids = {(cid, key): pk for pk, cid, key in cursor.fetchall()}
+        tagged = [(post_ids[(cid, fact.key[:40])], cid, tag)
+                  for cid, facts in read.items() for fact in facts for tag in fact.hashtags]
+        if tagged:
+            source, params = unnest([("post_id", "bigint"), ("community_id", "bigint"),
+                                     ("tag", "varchar")], list(zip(*tagged, strict=True)))
+            cursor.execute(f"INSERT INTO {tags} (post_id, community_id, tag, month)"
+                           f" SELECT v.*, %s FROM {source}", [month, *params])
+
+
+def _post_row(community_id: int, month: dt.date, fact: PostFact) -> Post:
+    return Post(community_id=community_id, key=fact.key[:40], month=month,
+                published_at=fact.date, format=fact.format, has_image=fact.has_image,
+                has_video=fact.has_video, has_external_video=fact.has_external_video,
+                hashtags=len(fact.hashtags), comments_open=fact.comments_open,
+                likes=fact.likes, reposts=fact.reposts, comments=fact.comments,
+                views=fact.views)

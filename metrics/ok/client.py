@@ -23,6 +23,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from metrics.choices import PostFormat
 from metrics.collect.credentials import Credential
 from metrics.collect.errors import (
     CommunityClosed,
@@ -36,17 +37,19 @@ from metrics.collect.errors import (
     TransientNetworkError,
 )
 from metrics.collect.transport import TimedAdapter
+from metrics.formats import PostFact, hashtags, main_format, ok_media_kinds
 from metrics.quota import quota_counter
 from metrics.ratelimit import RateLimiter, get_limiter
 
 GROUPS_PER_CALL = 100
-GROUP_FIELDS = "uid,name,shortname,members_count,private"
+GROUP_FIELDS = ("uid,name,shortname,members_count,private,description,pic_avatar,homepage,"
+                "phone")
 #: Daily counts only (events add up across a month's days; people, like ``reach``, do not).
 STAT_FIELDS = ("page_visits", "renderings", "likes", "comments", "reshares")
 TOPICS_PAGE = 100
 TOPIC_FIELDS = ("media_topic.ID,media_topic.CREATED_MS,media_topic.LIKE_SUMMARY,"
                 "media_topic.RESHARE_SUMMARY,media_topic.DISCUSSION_SUMMARY,"
-                "media_topic.VIEWS_COUNT")
+                "media_topic.VIEWS_COUNT,media_topic.MEDIA")
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,18 @@ class OkGroup:
     shortname: str
     members_count: int | None
     private: bool
+    description: str | None = None
+    has_avatar: bool | None = None
+    site: str | None = None
 
     @property
     def state(self) -> str:
         return "closed" if self.private else "active"
+
+    def profile(self) -> dict[str, Any]:
+        """The registry's fields of how the group is kept (OK has no wall setting or mark)."""
+        return {"kind": "group", "description": self.description, "site": self.site,
+                "has_avatar": self.has_avatar}
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class OkTopic:
     reposts: int
     comments: int
     views: int
+    fact: PostFact | None = None
 
 
 @dataclass(frozen=True)
@@ -96,17 +108,30 @@ class OkTopicPage:
     has_more: bool
 
 
+def _ok_description(group: dict[str, Any]) -> str:
+    """The description with the group's phone (OK keeps it apart; a field asked for and
+    absent is empty)."""
+    extra = [str(group["phone"])] if group.get("phone") else []
+    return "\n".join([str(group.get("description") or ""), *extra]).strip()
+
+
 def _count(summary: Any, name: str = "count") -> int:
     return int((summary or {}).get(name, 0) or 0)
 
 
 def parse_topic(raw: dict[str, Any]) -> OkTopic:
-    return OkTopic(
-        id=str(raw["id"]), date=dt.datetime.fromtimestamp(int(raw["created_ms"]) / 1000, tz=dt.UTC),
-        likes=_count(raw.get("like_summary")), reposts=_count(raw.get("reshare_summary")),
-        comments=_count(raw.get("discussion_summary"), "comments_count"),
-        views=int(raw.get("views_count") or 0),
-    )
+    date = dt.datetime.fromtimestamp(int(raw["created_ms"]) / 1000, tz=dt.UTC)
+    likes, reposts = _count(raw.get("like_summary")), _count(raw.get("reshare_summary"))
+    comments = _count(raw.get("discussion_summary"), "comments_count")
+    views = int(raw.get("views_count") or 0)
+    kinds, external, text = ok_media_kinds(raw.get("media"))
+    fact = PostFact(key=str(raw["id"]), date=date, format=main_format(kinds),
+                    has_image=PostFormat.PHOTO in kinds,
+                    has_video=bool(kinds & {PostFormat.VIDEO, PostFormat.LIVE}),
+                    has_external_video=external, hashtags=hashtags(text), likes=likes,
+                    reposts=reposts, comments=comments, views=views)
+    return OkTopic(id=str(raw["id"]), date=date, likes=likes, reposts=reposts,
+                   comments=comments, views=views, fact=fact)
 
 
 def signature(params: dict[str, Any], *, access_token: str, secret_key: str) -> str:
@@ -221,7 +246,10 @@ class OkClient:
             "uids": ",".join(str(u) for u in uids), "fields": GROUP_FIELDS})
         return [OkGroup(uid=int(g["uid"]), name=g.get("name", ""),
                         shortname=g.get("shortname", ""),
-                        members_count=g.get("members_count"), private=bool(g.get("private")))
+                        members_count=g.get("members_count"), private=bool(g.get("private")),
+                        description=_ok_description(g),
+                        has_avatar=bool(g.get("pic_avatar")),  # asked for: absent is none
+                        site=g.get("homepage"))
                 for g in answer]
 
     def group_topics(self, gid: int, *, anchor: str = "",

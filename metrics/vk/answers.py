@@ -8,8 +8,10 @@ Inside ``execute`` a call may return only those columns (``GROUP_COLUMNS``, ``WA
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from metrics.formats import PostFact, vk_post_fact
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,15 @@ class VkGroups:
     members: list[int | None]
     states: list[str]
     verified: list[bool]
+    # How each community is kept (``groups_group_full``), the checklist's facts.
+    profiles: list[dict[str, Any]] = field(default_factory=list)
 
     def by_id(self) -> dict[int, GroupRow]:
         return dict(zip(self.ids, zip(self.names, self.screen_names, self.members, self.states,
                                       self.verified, strict=True), strict=True))
+
+    def profiles_by_id(self) -> dict[int, dict[str, Any]]:
+        return dict(zip(self.ids, self.profiles, strict=True)) if self.profiles else {}
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,11 @@ class VkWallPage:
     reposts: list[int]
     comments: list[int]
     views: list[int]
+    # What the checklist and the format report read (empty when not asked for).
+    ids: list[int] = field(default_factory=list)
+    texts: list[str | None] = field(default_factory=list)
+    attachments: list[list[dict[str, Any]] | None] = field(default_factory=list)
+    can_comment: list[Any] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -123,6 +135,19 @@ class VkWallPage:
                 comments += self.comments[i]
                 views += self.views[i]
         return posts, likes, reposts, comments, views
+
+    def facts(self, start: int, end: int) -> list[PostFact]:
+        """The format facts of the page's posts in [start, end) (none without their ids)."""
+        if len(self.ids) != self.size:
+            return []
+        texts = self.texts or [None] * self.size
+        attachments = self.attachments or [None] * self.size
+        can_comment = self.can_comment or [None] * self.size
+        return [vk_post_fact(key=self.ids[i], date=date, text=texts[i],
+                             attachments=attachments[i], can_comment=can_comment[i],
+                             likes=self.likes[i], reposts=self.reposts[i],
+                             comments=self.comments[i], views=self.views[i])
+                for i, date in enumerate(self.dates) if start <= date < end]
 
 
 @dataclass(frozen=True)
@@ -170,8 +195,25 @@ def _group_items(raw: Any) -> list[dict[str, Any]]:
 
 
 #: What groups.getById returns inside execute: its communities' fields as columns.
-GROUP_COLUMNS = tuple((name, f".groups@.{name}") for name in (
-    "id", "name", "screen_name", "members_count", "is_closed", "deactivated", "verified"))
+GROUP_COLUMNS = (
+    *((name, f".groups@.{name}") for name in (
+        "id", "name", "screen_name", "members_count", "is_closed", "deactivated", "verified",
+        "type", "description", "site", "has_photo", "wall")),
+    ("cover", ".groups@.cover@.enabled"), ("addresses", ".groups@.addresses@.is_enabled"))
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def group_profile(kind: Any, description: Any, site: Any, has_photo: Any, wall: Any,
+                  cover: Any, addresses: Any) -> dict[str, Any]:
+    """The registry's fields of how a community is kept; a field VK did not say is None."""
+    return {"kind": kind if kind in ("group", "page", "event") else None,
+            "description": description, "site": None if site is None else str(site)[:300],
+            "has_avatar": _flag(has_photo), "has_cover": _flag(cover),
+            "wall_mode": wall if wall in (0, 1, 2, 3) else None,
+            "has_addresses": _flag(addresses)}
 
 
 def parse_group_columns(raw: Any) -> VkGroups:
@@ -190,14 +232,19 @@ def parse_group_columns(raw: Any) -> VkGroups:
         ids=ids, names=[n or "" for n in column("name")],
         screen_names=[n or "" for n in column("screen_name")], members=column("members_count"),
         states=list(map(group_state, column("is_closed"), column("deactivated"))),
-        verified=[bool(v) for v in column("verified")])
+        verified=[bool(v) for v in column("verified")],
+        profiles=list(map(group_profile, column("type"), column("description"), column("site"),
+                          column("has_photo"), column("wall"), column("cover"),
+                          column("addresses"))))
 
 
 def parse_groups_as_columns(raw: Any) -> VkGroups:
     """A whole groups.getById answer (the call sent alone) read as ``parse_group_columns``."""
     items = _group_items(raw)
-    return parse_group_columns({name: [item.get(name) for item in items]
-                                for name, _ in GROUP_COLUMNS})
+    nested = {"cover": "enabled", "addresses": "is_enabled"}
+    return parse_group_columns({
+        name: [(item.get(name) or {}).get(nested[name]) if name in nested else item.get(name)
+               for item in items] for name, _ in GROUP_COLUMNS})
 
 
 def _post(raw: dict[str, Any]) -> VkPost:
@@ -212,18 +259,25 @@ def _post(raw: dict[str, Any]) -> VkPost:
 
 
 def parse_wall(raw: Any) -> VkWallPage:
-    posts = [_post(p) for p in raw["items"]]
+    items = raw["items"]
+    posts = [_post(p) for p in items]
     return VkWallPage(
         count=int(raw.get("count", 0)), dates=[int(p.date.timestamp()) for p in posts],
         pinned=[p.is_pinned for p in posts], likes=[p.likes for p in posts],
         reposts=[p.reposts for p in posts], comments=[p.comments for p in posts],
-        views=[p.views for p in posts])
+        views=[p.views for p in posts], ids=[p.id for p in posts],
+        texts=[item.get("text") for item in items],
+        attachments=[item.get("attachments") for item in items],
+        can_comment=[(item.get("comments") or {}).get("can_post") for item in items])
 
 
 #: What a wall page returns inside execute: the wall's count and its posts as columns.
 WALL_COLUMNS = (("count", ".count"), ("date", ".items@.date"), ("pinned", ".items@.is_pinned"),
                 ("likes", ".items@.likes@.count"), ("reposts", ".items@.reposts@.count"),
-                ("comments", ".items@.comments@.count"), ("views", ".items@.views@.count"))
+                ("comments", ".items@.comments@.count"), ("views", ".items@.views@.count"),
+                ("id", ".items@.id"), ("text", ".items@.text"),
+                ("attachments", ".items@.attachments"),
+                ("can_comment", ".items@.comments@.can_post"))
 
 
 def parse_wall_columns(raw: Any) -> VkWallPage:
@@ -235,7 +289,10 @@ def parse_wall_columns(raw: Any) -> VkWallPage:
     page = VkWallPage(count=int(raw["count"]), dates=dates,
                       pinned=[bool(p) for p in raw.get("pinned") or []], likes=numbers("likes"),
                       reposts=numbers("reposts"), comments=numbers("comments"),
-                      views=numbers("views"))
+                      views=numbers("views"), ids=numbers("id"),
+                      texts=list(raw.get("text") or []),
+                      attachments=list(raw.get("attachments") or []),
+                      can_comment=list(raw.get("can_comment") or []))
     if any(len(column) != len(dates) for column in (page.pinned, page.likes, page.reposts,
                                                      page.comments, page.views)):
         raise ValueError("wall columns of different lengths")

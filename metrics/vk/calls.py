@@ -22,7 +22,8 @@ from metrics.vk.answers import (
 EXECUTE_MAX_CALLS = 25
 GROUPS_PER_CALL = 500
 WALL_PAGE = 100
-GROUP_FIELDS = "members_count,verified,screen_name,is_closed,deactivated"
+GROUP_FIELDS = ("members_count,verified,screen_name,is_closed,deactivated,type,description,"
+                "site,has_photo,cover,wall,addresses")
 #: The token kinds (``TokenKind`` values) each method the portal calls takes: VK's schema's
 #: ``access_token_type`` (``group`` is a community token). A call inside ``execute`` is held to
 #: its own method's kinds as well, so batching needs a kind both take (``batch_kinds``).

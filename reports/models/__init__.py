@@ -3,6 +3,10 @@
 Each part keeps its models in its own module; this package re-exports them for Django.
 """
 
+from reports.models.quality import (  # noqa: F401
+    PublishedQualityRanking,
+    QualityMethodology,
+)
 from reports.models.rankings import (  # noqa: F401
     ExportJob,
     ExportKind,

@@ -33,7 +33,7 @@ from tests.browser.conftest import DEFAULT_TIMEOUT_MS, login_through_form
 from tests.factories import CommunityFactory, InstitutionFactory
 
 # Issue 17 added the people, past-data, profile and connection pages to the regional crawl.
-PAGES_PER_PERSONA = 48
+PAGES_PER_PERSONA = 60  # the quality index's pages are shapes of their own
 
 
 @pytest.fixture
@@ -106,7 +106,8 @@ MUST_REACH = {
                  r"^/collection/$", r"^/collection/runs/\d+/$", r"^/collection/tokens/$",
                  r"^/charts/audience/", r"^/help/collection/$", r"^/api/v1/docs/$",
                  r"^/exports/$", r"^/exports/\d+/$", r"^/values/\d+/history/$",
-                 r"^/people/$", r"^/past-data/$", r"^/profile/$"],
+                 r"^/people/$", r"^/past-data/$", r"^/profile/$",
+                 r"^/quality/", r"^/quality/community/\d+/", r"^/quality/methodology/$"],
     "editor_a": [r"^/table1/\d+/\d{4}/$", r"^/reports/\d+/\d{4}-\d\d/$", r"^/registry/\d+/$"],
 }
 

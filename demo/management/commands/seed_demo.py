@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from demo.keeping import seed_keeping
 from demo.members import seed_member_history
 from demo.registry import DEMO_PASSWORD, DEMO_USERS, seed_registry
 from demo.table1 import seed_table1_history
@@ -22,6 +23,9 @@ class Command(BaseCommand):
         history = seed_member_history()  # a year of daily members for rankings and charts
         self.stdout.write(f"История участников: +{history['snapshots']} записей, "
                           f"показатели вовлечённости: +{history['values']}.")
+        keeping = seed_keeping()  # page fields and three months of posts for the quality index
+        self.stdout.write(f"Оформление сообществ: {keeping['described']}, записи: "
+                          f"+{keeping['posts']}.")
         table1 = seed_table1_history()  # two years of Table 1 with reports in every state
         # The periodic tasks are also created by migrations; these calls only add missing ones.
         reminder_schedule_ensure()
