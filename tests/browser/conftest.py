@@ -120,6 +120,7 @@ def login_through_form(page: Page, user, password: str = BROWSER_PASSWORD) -> Pa
     expect(page).not_to_have_url(re.compile(r"/login/"))
     # Attached, not necessarily visible: on a phone it sits in the folded menu.
     expect(page.locator(".logout .who")).to_be_attached()
+    page.wait_for_load_state()  # the page's scripts have run: keys and clicks reach their handlers
     return page
 
 

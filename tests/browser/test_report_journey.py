@@ -54,6 +54,9 @@ def test_report_journey(tab_for, community_a, institution_a, editor_a, municipal
     editor.get_by_role("link", name="Таблица 1").first.click()
     editor.get_by_role("link", name="открыть 2026").click()
     expect(editor.locator("h1")).to_contain_text("Дом культуры Алексеевки")
+    # The heading can be parsed before the grid's script has run; a key pressed then would
+    # reach the browser's own Enter (submit the form), not the grid's handler.
+    editor.wait_for_load_state()
 
     # Enter moves down to the next indicator, like in Excel.
     cell(editor, community_a, MARCH, "members").focus()
