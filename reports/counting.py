@@ -37,6 +37,10 @@ COUNTED_STATES: dict[str, list[str]] = {
     ALL: list(ReportState.values),
 }
 TABLE1 = [str(i) for i in TABLE1_INDICATORS]
+# What a ranking of collected figures (members, posts, likes…) says instead: no report's state
+# changes it, so there is nothing awaiting approval to count or leave out.
+NOT_TABLE1_LINE = ("Показатель считается по собранным данным сообществ: значения Таблицы 1 и "
+                   "утверждение отчётов на него не влияют.")
 
 
 def default_counting() -> str:
@@ -92,8 +96,13 @@ def counting_line(choice: str, pending: int | None = None) -> str:
     return f"{line} {pending_line(choice, pending)}"
 
 
-def pending_line(choice: str, pending: int) -> str:
-    """How many values of the period await approval and whether they were counted."""
+def pending_line(choice: str, pending: int | None) -> str:
+    """How many values of the period await approval and whether they were counted.
+
+    ``None``: the figure reads no Table-1 values (``NOT_TABLE1_LINE``).
+    """
+    if pending is None:
+        return NOT_TABLE1_LINE
     if not pending:
         return "Неутверждённых значений за период нет."
     counted = "в расчёт не вошли" if choice == APPROVED else "учтены, но ещё могут измениться"
@@ -122,7 +131,8 @@ def choice_of(states: list[str]) -> str | None:
     return next((c for c, s in COUNTED_STATES.items() if sorted(s) == sorted(states)), None)
 
 
-def counting_json(choice: str, pending: int) -> dict[str, object]:
-    """The same for API answers."""
+def counting_json(choice: str, pending: int | None) -> dict[str, object]:
+    """The same for API answers (``pending`` None: the figure reads no Table-1 values)."""
+    text = NOT_TABLE1_LINE if pending is None else counting_line(choice, pending)
     return {"choice": choice, "states": counted_states(choice), "pending": pending,
-            "text": counting_line(choice, pending)}
+            "text": text}

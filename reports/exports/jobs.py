@@ -18,13 +18,12 @@ from django.utils import timezone
 from institutions.models import Community, Territory, profile_of
 from portal.errors import NotAllowed, ServiceUnavailable, ValidationFailed
 from portal.queue import enqueue
-from reports.counting import counting_line
 from reports.exports.rankings import ranking_sheets
 from reports.exports.summary import summaries_zip
 from reports.exports.xlsx import write_workbook
 from reports.models import ExportJob, ExportKind, ExportState
 from reports.rankings import RankingParams, ranking_notes, ranking_stream_for_user
-from reports.rankings.results import ranking_pending
+from reports.rankings.results import ranking_counting_line, ranking_pending
 from reports.summaries.selectors import territory_summary
 
 log = logging.getLogger(__name__)
@@ -90,9 +89,9 @@ def _build_ranking(job: ExportJob, handle: Any) -> str:
         metric=params.metric, rows=stream, missing=stream.missing,
         title_lines=["Рейтинг сообществ",
                      f"Период: {params.date_from:%d.%m.%Y} — {params.date_to:%d.%m.%Y}",
-                     counting_line(params.counting,
-                                   ranking_pending(communities=Community.objects.visible_to(
-                                       job.requested_by), params=params))],
+                     ranking_counting_line(params, ranking_pending(
+                         communities=Community.objects.visible_to(job.requested_by),
+                         params=params))],
         notes=ranking_notes(params)))
     return f"rating-{params.metric}-{params.date_from:%Y%m%d}-{params.date_to:%Y%m%d}.xlsx"
 

@@ -52,7 +52,9 @@ class PublishedRankingVersion(models.Model):
     # The report states whose Table-1 values the version counted, and how many values of the
     # period were still awaiting approval when it was published.
     counted_states = models.JSONField("учтены отчёты в состояниях", default=list)
-    pending = models.PositiveIntegerField("ждали утверждения", default=0)
+    pending = models.PositiveIntegerField(
+        "ждали утверждения", null=True, default=0,
+        help_text="Пусто: показатель считается не по Таблице 1 (утверждение на него не влияет).")
     rows = models.JSONField("строки рейтинга", default=list)
     missing = models.JSONField("без данных", default=list)
     published_by = models.ForeignKey(

@@ -155,6 +155,11 @@ class RankingParams:
         return METRICS[self.metric]
 
     @property
+    def reads_table1(self) -> bool:
+        """Whether the figure is made of Table-1 values (whose reports may await approval)."""
+        return self.metric.startswith("t1_")
+
+    @property
     def first_month(self) -> dt.date:
         return month_start(self.date_from)
 

@@ -30,8 +30,9 @@ def describe_params(params: RankingParams) -> list[str]:
     lines = [
         f"Показатель: {params.spec.label}",
         f"Период: {params.date_from:%d.%m.%Y} — {params.date_to:%d.%m.%Y}",
-        counting_line(params.counting),
     ]
+    if params.reads_table1:
+        lines.append(counting_line(params.counting))
     if params.territory:
         name = Territory.objects.filter(pk=params.territory).values_list("name", flat=True)
         lines.append(f"Территория: {name.first() or params.territory}")

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from institutions.choices import CommunityState
-from institutions.models import Community
+from institutions.models import Community, CommunityHistory
 from metrics.choices import Indicator
 from metrics.models import MemberSnapshot, MembersOnDay, MetricValue
 from reports.counting import counted_q
@@ -63,10 +63,16 @@ def filtered_communities(communities: QuerySet[Community],
 
 
 def _base_queryset(
-    communities: QuerySet[Community], params: RankingParams, *, lateral: bool
+    communities: QuerySet[Community], params: RankingParams, *, lateral: bool, history: bool = True
 ) -> QuerySet:
-    """Scoped, filtered communities with names; without LATERAL also the snapshot lookups."""
-    qs = as_of_period_end(filtered_communities(communities, params), params.date_to).annotate(
+    """Scoped, filtered communities with names; without LATERAL also the snapshot lookups.
+
+    ``history=False``: state and title as they are now (the statement joins their history).
+    """
+    qs = filtered_communities(communities, params)
+    qs = (as_of_period_end(qs, params.date_to) if history
+          else qs.annotate(state_then=F("state"), title_then=F("title")))
+    qs = qs.annotate(
         community_title=F("title_then"),
         institution_name=F("institution__short_name"),
         institution_active=F("institution__is_active"),
@@ -192,38 +198,60 @@ class SqlParts:
         return re.sub(r"%%|%s", rename, sql)
 
 
-def _day_members(day_param: str, alias: str, prefix: str) -> str:
+def members_horizon() -> dt.date | None:
+    """The latest day ``MembersOnDay`` holds (every later day's figure is that day's)."""
+    return MembersOnDay.objects.aggregate(day=Max("date"))["day"]
+
+
+def _day_members(sql: SqlParts, name: str, day: dt.date, horizon: dt.date | None) -> str:
     """PostgreSQL: members on a date or the nearest earlier one, read from that day's row.
 
-    ``MembersOnDay`` has every community's row for every day up to the horizon (the latest day
-    any snapshot has; later days have no snapshot, so their figure is the horizon's). A day's
-    rows lie together in its month's partition: the join reads one slice of the table, not
-    each community's history.
+    ``MembersOnDay`` has every community's row for every day up to the horizon. A day's rows lie
+    together in its month's partition, and the date is a plain parameter (capped at the horizon
+    here, not in SQL), so the planner reads one partition's slice, not each community's history.
     """
     table = connection.ops.quote_name(MembersOnDay._meta.db_table)
     date = connection.ops.quote_name("date")
-    day = f"LEAST({day_param}, (SELECT MAX(h.{date}) FROM {table} h))"
+    read_on = sql.param(f"date_{name}", min(day, horizon) if horizon else day)
     return (
-        f" LEFT JOIN (SELECT md.community_id, md.observed_on AS {prefix}_date, "
-        f"md.members AS {prefix}_members FROM {table} md WHERE md.{date} = {day}) {alias} "
-        f"ON {alias}.community_id = base.id"
+        f" LEFT JOIN (SELECT md.community_id, md.observed_on AS {name}_date, "
+        f"md.members AS {name}_members FROM {table} md WHERE md.{date} = {read_on}) {name[0]} "
+        f"ON {name[0]}.community_id = base.id"
     )
+
+
+def _history_in_sql(params: RankingParams) -> bool:
+    """Whether state and title as of the period's end come from one join (PostgreSQL).
+
+    Elsewhere ``as_of`` annotates them with correlated subqueries in the base query.
+    """
+    return connection.vendor == "postgresql" and params.date_to < timezone.localdate()
+
+
+def _history_cte(sql: SqlParts, params: RankingParams) -> str:
+    """Each community's latest recorded state and title on the period's end (DISTINCT ON)."""
+    table = connection.ops.quote_name(CommunityHistory._meta.db_table)
+    day = sql.param("history_day", params.date_to)
+    return (f"hist AS (SELECT DISTINCT ON (community_id) community_id, state, title FROM {table} "
+            f"WHERE valid_from <= {day} ORDER BY community_id, valid_from DESC)")
 
 
 def _base_cte(sql: SqlParts, communities: QuerySet[Community], params: RankingParams,
               lateral: bool) -> str:
-    base_sql, base_params = _base_queryset(communities, params, lateral=lateral).query \
-        .sql_with_params()
-    materialized = "" if lateral else "MATERIALIZED "
-    return f"base AS {materialized}({sql.embed('base', base_sql, base_params)})"
+    base_sql, base_params = _base_queryset(
+        communities, params, lateral=lateral, history=not _history_in_sql(params),
+    ).query.sql_with_params()
+    # Materialised: the figures are ranked on narrow rows and the names joined back by id.
+    return f"base AS MATERIALIZED ({sql.embed('base', base_sql, base_params)})"
 
 
 def _members_join(sql: SqlParts, params: RankingParams) -> tuple[str, str]:
     """Joins for the end (and start) members: (join text, extra columns)."""
-    join = _day_members(sql.param("date_to", params.date_to), "e", "end")
+    horizon = members_horizon()
+    join = _day_members(sql, "end", params.date_to, horizon)
     columns = ", e.end_date, e.end_members"
     if params.metric in GROWTH_METRICS:
-        join += _day_members(sql.param("date_from", params.date_from), "s", "start")
+        join += _day_members(sql, "start", params.date_from, horizon)
         columns += ", s.start_date, s.start_members"
     return join, columns
 
@@ -246,12 +274,31 @@ def _growth_columns(lateral: bool) -> str:
             f"CAST({end} - {start} AS {_FLOAT}) * 100.0 / {start} END AS growth_pct")
 
 
+# The base's columns that only name a row: joined back after ranking, never sorted.
+_NAME_COLUMNS = ["community_title", "screen_name", "network", "url", "institution_id",
+                 "institution_name", "institution_type", "subordination", "territory_id",
+                 "territory_name"]
+
+
 def _joined_cte(sql: SqlParts, params: RankingParams, indicators: list[str],
                 lateral: bool) -> list[str]:
-    """``vals`` (when the metric sums monthly values) and ``j``: one row per community."""
+    """``vals`` (when the metric sums monthly values) and ``j``: the figures, one narrow row per
+    community (id, state then, whether its institution is active, members, sums)."""
     ctes, join, columns = [], "", ""
+    state, title = "base.state_then", "NULL"
+    if _history_in_sql(params):
+        ctes.append(_history_cte(sql, params))
+        join += " LEFT JOIN hist ON hist.community_id = base.id"
+        state, title = "COALESCE(hist.state, base.state_then)", "hist.title"
     if lateral:
-        join, columns = _members_join(sql, params)
+        members_join, members_columns = _members_join(sql, params)
+        join, columns = join + members_join, members_columns
+    else:
+        columns = ", base.end_date, base.end_members"
+        if params.metric in GROWTH_METRICS:
+            columns += ", base.start_date, base.start_members"
+    if params.metric == "t1_members":
+        columns += ", base.t1_members, base.t1_members_month"
     if indicators:
         ctes.append(_values_cte(sql, params, indicators))
         join += " LEFT JOIN vals ON vals.community_id = base.id"
@@ -259,8 +306,9 @@ def _joined_cte(sql: SqlParts, params: RankingParams, indicators: list[str],
         columns += "".join(f", CAST(vals.v_{i} AS BIGINT) AS v_{i}" for i in indicators)
     if params.metric in GROWTH_METRICS:
         columns += _growth_columns(lateral)
-    ctes.append(f"j AS (SELECT base.*{columns}, {_interactions_column(indicators)} "
-                f"AS interactions FROM base{join})")
+    ctes.append(f"j AS (SELECT base.id, {state} AS state_then, {title} AS title_then, "
+                "base.institution_active"
+                f"{columns}, {_interactions_column(indicators)} AS interactions FROM base{join})")
     return ctes
 
 
@@ -283,13 +331,16 @@ def _scored_cte(sql: SqlParts, params: RankingParams) -> str:
             f"FROM j{condition})")
 
 
+# Rows without a figure sort last, so the ranks of the others are those among themselves.
+# Materialised: narrow rows, read again for the answer's head.
 _RANKED_CTE = (
-    "ranked AS (SELECT scored.*, "
-    "CASE WHEN value IS NOT NULL THEN RANK() OVER (PARTITION BY value IS NULL "
-    "ORDER BY value DESC) END AS place, "
-    "CASE WHEN value IS NOT NULL THEN RANK() OVER (PARTITION BY value IS NULL, league "
-    "ORDER BY value DESC) END AS league_place FROM scored)"
+    "ranked AS MATERIALIZED (SELECT scored.*, "
+    "CASE WHEN value IS NOT NULL THEN RANK() OVER (PARTITION BY league "
+    "ORDER BY value DESC NULLS LAST) END AS league_place, "
+    "CASE WHEN value IS NOT NULL THEN RANK() OVER (ORDER BY value DESC NULLS LAST) END AS place "
+    "FROM scored)"
 )
+_ORDER = "value DESC NULLS LAST, id"
 
 
 def ranking_sql(
@@ -298,12 +349,13 @@ def ranking_sql(
 ) -> tuple[str, dict[str, Any]]:
     """The whole ranking as one SQL statement with its named parameters.
 
-    ``lateral`` (default: on PostgreSQL) joins the day's rows of ``MembersOnDay`` (date and
-    figure in one row); otherwise correlated subqueries over the snapshots in a materialised CTE
-    do it (SQLite, and the second shape the tests compare on PostgreSQL).
-    ``text_dates`` returns dates as ISO text (what JSON needs; SQLite always does).
+    The figures are ranked on narrow rows (id, figures, league); the names are joined back to
+    the rows shown, after ranking, and sorted once. ``lateral`` (default: on PostgreSQL) joins
+    the day's rows of ``MembersOnDay`` (date and figure in one row); otherwise correlated
+    subqueries over the snapshots do it (SQLite, and the second shape the tests compare on
+    PostgreSQL). ``text_dates`` returns dates as ISO text (what JSON needs; SQLite always does).
     ``as_json`` returns (apart, institution_active, row as JSON text, data as of, ranked count)
-    per row: the last two are window aggregates, so the first row already tells a streamed
+    per row: the last two are the same on every row, so the first row already tells a streamed
     answer its head.
     """
     if lateral is None:
@@ -313,22 +365,23 @@ def ranking_sql(
     ctes = [_base_cte(sql, communities, params, lateral),
             *_joined_cte(sql, params, indicators, lateral),
             _scored_cte(sql, params), _RANKED_CTE]
-    top = f" WHERE place IS NULL OR place <= {sql.param('top', params.top)}" if params.top \
-        else ""
+    top = (f"(place IS NULL OR place <= {sql.param('top', params.top)})" if params.top
+           else "TRUE")
+    names = ", ".join(f"base.{name}" for name in _NAME_COLUMNS).replace(
+        "base.community_title", "COALESCE(ranked.title_then, base.community_title) "
+        "AS community_title")
+    # The JSON texts are written after the sort (outside ``shown``), so no sort moves them.
+    ctes.append(f"shown AS (SELECT ranked.*, {names} FROM ranked JOIN base ON base.id = ranked.id"
+                f" WHERE {top.replace('place', 'ranked.place')} ORDER BY {_ORDER})")
     columns = _output_columns(params, text_dates or as_json)
     if not as_json:
         return (f"WITH {', '.join(ctes)} SELECT {_select_list(columns)} "
-                f"FROM ranked{top} ORDER BY value IS NULL, value DESC, id"), sql.params
-    # The head's figures and the order come from the narrow rows; the JSON texts are written
-    # last, so no window buffers them and no sort moves them.
-    ctes.append(
-        "shown AS (SELECT ranked.*, value IS NULL AS apart, COUNT(value) OVER () AS ranked_count,"
-        " MAX(CASE WHEN value IS NOT NULL THEN end_date END) OVER () AS latest "
-        f"FROM ranked{top} ORDER BY apart, value DESC, id)"
-    )
-    return (f"WITH {', '.join(ctes)} SELECT apart, institution_active, "
-            f"{_json_object(columns)}, {_text_date('latest', True)}, ranked_count "
-            "FROM shown ORDER BY apart, value DESC, id"), sql.params
+                f"FROM shown ORDER BY {_ORDER}"), sql.params
+    head = f"FROM ranked WHERE {top}"
+    latest = f"(SELECT MAX(CASE WHEN value IS NOT NULL THEN end_date END) {head})"
+    return (f"WITH {', '.join(ctes)} SELECT value IS NULL AS apart, institution_active, "
+            f"{_json_object(columns)}, {_text_date(latest, True)}, "
+            f"(SELECT COUNT(value) {head}) FROM shown ORDER BY {_ORDER}"), sql.params
 
 
 def _text_date(column: str, text_dates: bool) -> str:

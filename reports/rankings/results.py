@@ -248,7 +248,7 @@ class Ranking:
     computed_at: dt.datetime
     plain_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
     plain_missing: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    pending: int = 0
+    pending: int | None = 0
 
     @property
     def metric(self) -> Metric:
@@ -261,7 +261,7 @@ class Ranking:
     @property
     def counting_text(self) -> str:
         """Which reports' values were counted and how many of the period await approval."""
-        return counting_line(self.params.counting, self.pending)
+        return ranking_counting_line(self.params, self.pending)
 
     @property
     def data_as_of(self) -> dt.date | None:
@@ -317,10 +317,22 @@ def ranking_compute(
     )
 
 
-def ranking_pending(*, communities: QuerySet[Community], params: RankingParams) -> int:
-    """Table-1 values of the ranking's communities and months still awaiting approval."""
+def ranking_pending(*, communities: QuerySet[Community], params: RankingParams) -> int | None:
+    """Table-1 values of the ranking's communities and months still awaiting approval.
+
+    None when the figure reads no Table-1 values (members, growth, posts, likes…): no report's
+    approval changes it, and counting a region's pending values would only cost time.
+    """
+    if not params.reads_table1:
+        return None
     return pending_values(communities=filtered_communities(communities, params),
                           first_month=params.first_month, last_month=params.last_month)
+
+
+def ranking_counting_line(params: RankingParams, pending: int | None) -> str:
+    """What the ranking counted, in words (see ``ranking_pending`` for ``None``)."""
+    return pending_line(params.counting, None) if pending is None \
+        else counting_line(params.counting, pending)
 
 
 def _iso(day: dt.date | None) -> str | None:

@@ -30,7 +30,7 @@ from institutions.models import (
     profile_of,
 )
 from portal.errors import PortalError, ValidationFailed
-from reports.counting import choice_of, pending_line, states_text
+from reports.counting import NOT_TABLE1_LINE, choice_of, pending_line, states_text
 from reports.exports.rankings import ranking_csv, ranking_sheets
 from reports.exports.xlsx import XLSX_CONTENT_TYPE, workbook_file
 from reports.models import PublishedRanking, PublishedRankingVersion
@@ -250,6 +250,8 @@ def _thaw(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _frozen_pending(version: PublishedRankingVersion) -> str:
     choice = choice_of(version.counted_states)
+    if version.pending is None:
+        return NOT_TABLE1_LINE
     if choice is None:
         return ""
     text = pending_line(choice, version.pending)
