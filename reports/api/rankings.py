@@ -147,10 +147,10 @@ def json_streamed(head: dict[str, Any], ranking: RankingJson) -> Iterator[bytes]
     dump = lambda value: json.dumps(value, ensure_ascii=False, default=str)  # noqa: E731
     try:
         yield (dump(head)[:-1] + ', "results": [').encode()
-        rows, separator = ranking.ranked(), ""
+        rows, separator = ranking.ranked(), b""
         while piece := list(itertools.islice(rows, JSON_CHUNK_ROWS)):
-            yield (separator + ", ".join(piece)).encode()
-            separator = ", "
+            yield separator + b", ".join(piece)
+            separator = b", "
         yield ('], "missing": ' + dump(ranking.missing()) + "}").encode()
     finally:
         ranking.close()

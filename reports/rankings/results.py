@@ -352,13 +352,14 @@ class RankingJson:
         self.params = params
         self._rows = rows
         self._first = next(rows, None)
-        self.data_as_of: str | None = self._first[3] if self._first else None
+        latest = self._first[3] if self._first else None
+        self.data_as_of: str | None = latest.decode() if isinstance(latest, bytes) else latest
         self.count: int = self._first[4] if self._first else 0
         self._apart: list[dict[str, Any]] = []
         self._done = False
 
-    def ranked(self) -> Iterator[str]:
-        """The ranked rows' JSON texts in ranking order (once)."""
+    def ranked(self) -> Iterator[bytes]:
+        """The ranked rows' JSON texts (UTF-8) in ranking order (once)."""
         if self._first is not None:
             rows, self._first = itertools.chain([self._first], self._rows), None
         else:
@@ -400,13 +401,13 @@ def _python_encoded(communities: QuerySet[Community],
     slower); the count and date are known only after the last row, so nothing streams.
     """
     stream = RankingStream(communities=communities, params=params, text_dates=True)
-    ranked = [json.dumps(row, ensure_ascii=False, default=str) for row in stream]
+    ranked = [json.dumps(row, ensure_ascii=False, default=str).encode() for row in stream]
     latest, count = _iso(stream.data_as_of), len(ranked)
     apart = stream.missing()
     for text in ranked:
         yield False, True, text, latest, count
     for row in apart:
-        yield True, True, json.dumps(row, ensure_ascii=False, default=str), latest, count
+        yield True, True, json.dumps(row, ensure_ascii=False, default=str).encode(), latest, count
 
 
 def ranking_json(*, communities: QuerySet[Community], params: RankingParams) -> RankingJson:
