@@ -50,6 +50,8 @@ from reports.rankings.publishing import describe_params, ranking_publish, versio
 from reports.rankings.results import ranking_pending
 
 PAGE_SIZE = 100
+# Communities without a figure listed on the page; a country's thousands go to the Excel file.
+MISSING_SHOWN = 300
 CHART_BARS = 30
 
 
@@ -103,6 +105,8 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
         "description": describe_params(params),
         "chart": _chart(list(page), params.spec.label),
         "can_publish": is_regional_methodologist(request.user),
+        "missing_shown": ranking.missing[:MISSING_SHOWN],
+        "missing_more": len(ranking.missing) > MISSING_SHOWN,
     }
     return render(request, "reports/rankings.html", context)
 

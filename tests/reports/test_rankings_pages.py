@@ -179,3 +179,20 @@ def test_the_audience_chart_query_count_is_fixed(login, regional, grown, institu
         MemberSnapshot.objects.create(community=community, date=D2, members=1)
     with django_assert_num_queries(9):
         client.get(url)
+
+
+def test_a_long_list_without_data_is_cut_with_a_pointer_to_the_file(
+        login, regional, grown, institution_a, monkeypatch):
+    from reports.views import rankings as views
+
+    monkeypatch.setattr(views, "MISSING_SHOWN", 2)
+    client = login(regional)
+    response = client.get("/rankings/" + QUERY)
+    assert "ranking-missing-more" not in response.content.decode()  # none without data yet
+    for _ in range(3):
+        CommunityFactory(institution=institution_a)  # no member rows at all
+    response = client.get("/rankings/" + QUERY)
+    page = response.content.decode()
+    assert len(response.context["ranking"].missing) == 3
+    assert len(response.context["missing_shown"]) == 2
+    assert "Показаны первые 2 из 3" in page and "/rankings/export.xlsx?" in page
