@@ -7,6 +7,7 @@ document cannot drift from what works.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -18,9 +19,9 @@ import psycopg2
 import pytest
 from django.db import connection
 
-from metrics.models import MetricValue
+from metrics.models import MemberSnapshot, MetricValue
 from metrics.tokens import secret_decrypt, token_register
-from tests.factories import MetricValueFactory
+from tests.factories import CommunityFactory, MetricValueFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = ROOT / "docs" / "operations.md"
@@ -116,3 +117,15 @@ def test_the_documented_monitoring_commands_run(db, settings, tmp_path):
                     CELERY_BROKER_URL=broker)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("(0 rows)") == 3, done.stdout  # all three queries ran
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_documented_partition_sizes_list_every_month(db, tmp_path):
+    community = CommunityFactory()
+    for day in (dt.date(2026, 10, 30), dt.date(2026, 11, 2)):
+        MemberSnapshot.objects.create(community=community, date=day, members=100)
+    done = run_bash(doc_block("Размер разделов и число строк"), tmp_path,
+                    DATABASE_URL=database_url(connection.settings_dict["NAME"]))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "metrics_membersonday_y2026m10" in done.stdout, done.stdout
+    assert "metrics_membersonday_y2026m11" in done.stdout, done.stdout
