@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -36,6 +36,7 @@ from institutions.choices import CommunityCategory, CommunityState, Network
 from institutions.models import Community
 from metrics.models import Post, PostHashtag
 from portal.errors import ValidationFailed
+from portal.lib.analytics_sql import tune_for_analytics
 from portal.lib.months import month_end, month_start
 from reports.quality.methodology import Methodology
 from reports.quality.rules import NORMS
@@ -279,7 +280,8 @@ def quality_rows(params: QualityParams, methodology: Methodology, *,
                  only: str = "", only_params: tuple = ()) -> list[dict[str, Any]]:
     """The ranked rows as dicts (one query)."""
     statement, named = quality_sql(params, methodology, only, only_params)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_for_analytics()
         cursor.execute(statement, named)
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

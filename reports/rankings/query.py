@@ -24,6 +24,7 @@ from institutions.choices import CommunityState
 from institutions.models import Community, CommunityHistory
 from metrics.choices import Indicator
 from metrics.models import MemberSnapshot, MembersOnDay, MetricValue
+from portal.lib.analytics_sql import tune_for_analytics
 from reports.counting import counted_q
 from reports.rankings.definitions import (
     ER_METRICS,
@@ -483,15 +484,7 @@ def ranking_raw_rows(
     sql, sql_params = ranking_sql(communities, params, lateral=lateral, text_dates=text_dates,
                                   as_json=as_json)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # The planner's cost for thousands of index probes crosses jit_above_cost, and
-            # compiling then costs more than the whole query; this statement never gains from it.
-            # Sorting the ranked rows in memory rather than on disk halves the time at 100k+.
-            # The whole result is read, so the cursor is planned for all rows, not the first.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('jit', 'off', true), "
-                               "set_config('work_mem', '64MB', true), "
-                               "set_config('cursor_tuple_fraction', '1', true)")
+        tune_for_analytics()
         with connection.chunked_cursor() as cursor:
             if as_json and connection.vendor == "postgresql":
                 psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)

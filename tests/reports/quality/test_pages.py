@@ -174,7 +174,7 @@ def test_the_community_page_costs_the_same_queries_however_many_posts(
         client, regional, institution_a, posts, django_assert_max_num_queries):
     community = kept_community(fields=NEGLECTED, posts=posts, institution=institution_a)
     client.force_login(regional)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("reports:quality-community", args=[community.pk]) + MONTH)
     assert response.status_code == 200
     assert sum(cell.posts for _, cell in response.context["page"].week_cells) == posts
