@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from emulator import data as network_data
+
 #: Bumped when the generated tables change, so a database loaded before is loaded again.
-DATA_VERSION = 2
+DATA_VERSION = 3
 TABLE1 = ("members", "visits", "unique_visitors", "wall_views", "feedback")
 STAMP = "2026-01-01 00:00:00+00"
 DAYS_DEFERRED = "metrics.members_on_day_deferred"
@@ -29,6 +31,9 @@ class Scale:
     months: int
     territories: int
     end: dt.date = dt.date(2026, 10, 31)
+    #: The registry as the emulator's network shows it (titles, the day's members), so a
+    #: collection finds what a daily one finds: no renames, no impossible jumps to hold back.
+    as_network: bool = False
 
     @property
     def start(self) -> dt.date:
@@ -43,15 +48,15 @@ SMOKE = Scale("smoke", communities=120, days=60, months=3, territories=4)
 # before the collection's pinned "today" (22.11.2026), as a daily collection finds them.
 COLLECTED_UP_TO = dt.date(2026, 11, 21)
 COLLECT = Scale("collect", communities=3_000, days=1, months=0, territories=30,
-                end=COLLECTED_UP_TO)
+                end=COLLECTED_UP_TO, as_network=True)
 SMOKE_COLLECT = Scale("smoke_collect", communities=30, days=1, months=0, territories=2,
-                      end=COLLECTED_UP_TO)
+                      end=COLLECTED_UP_TO, as_network=True)
 # The country's registry for its members run, and a tenth of it whose whole walls stand in for
 # the country's posts run (its requests scale with the communities).
 COLLECT_COUNTRY = Scale("collect_country", communities=130_000, days=1, months=0,
-                        territories=2_400, end=COLLECTED_UP_TO)
+                        territories=2_400, end=COLLECTED_UP_TO, as_network=True)
 COLLECT_SAMPLE = Scale("collect_sample", communities=13_000, days=1, months=0, territories=240,
-                       end=COLLECTED_UP_TO)
+                       end=COLLECTED_UP_TO, as_network=True)
 SCALES = {s.name: s for s in (REGION, COUNTRY, SMOKE, COLLECT, SMOKE_COLLECT, COLLECT_COUNTRY,
                               COLLECT_SAMPLE)}
 
@@ -104,17 +109,24 @@ def _institutions(scale: Scale) -> Iterator[str]:
                f"\tt\t{STAMP}\t{STAMP}\n")
 
 
+def _tsv(text: str) -> str:
+    """``text`` as a field of PostgreSQL's COPY text format."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
 def _community_network(c: int) -> tuple[str, int]:
     return ("ok", 50_000_000_000 + c) if c % 5 == 0 else ("vk", 100_000_000 + c)
 
 
-def _communities(scale: Scale) -> Iterator[str]:
+def _communities(scale: Scale, seed: int) -> Iterator[str]:
     institutions = _institution_count(scale)
     for c in range(1, scale.communities + 1):
         network, nid = _community_network(c)
+        title = network_data.display_name(seed, network, nid) if scale.as_network \
+            else f"Сообщество {c}"
         url = f"https://ok.ru/group/{nid}" if network == "ok" else f"https://vk.com/club{nid}"
         state = "closed" if c % 97 == 0 else "active"
-        yield (f"{c}\t{(c - 1) % institutions + 1}\t{network}\t{nid}\t\tСообщество {c}\t{url}"
+        yield (f"{c}\t{(c - 1) % institutions + 1}\t{network}\t{nid}\t\t{_tsv(title)}\t{url}"
                f"\t{'t' if c % 3 else 'f'}\t{state}\t\\N\t\\N\t\t{STAMP}\t{STAMP}"
                f"\t{_keeping(c, network)}\n")
 
@@ -174,7 +186,16 @@ def _hashtags(scale: Scale, seed: int) -> Iterator[str]:
 
 
 def member_series(scale: Scale, community: int, seed: int) -> Iterator[tuple[dt.date, int]]:
-    """Plausible daily members: a log-normal base, a drifting walk, late starts and gaps."""
+    """Plausible daily members: a log-normal base, a drifting walk, late starts and gaps.
+
+    ``as_network`` scales: the emulator's own figure for each day (the network's members).
+    """
+    if scale.as_network:
+        network, nid = _community_network(community)
+        for offset in range(scale.days):
+            day = scale.start + dt.timedelta(days=offset)
+            yield day, network_data.members_on(seed, network, nid, day)
+        return
     rng = random.Random(seed * 1_000_003 + community)
     members = int(rng.lognormvariate(6.3, 1.3)) + 10
     drift = rng.uniform(-0.0005, 0.002)
@@ -220,7 +241,7 @@ TABLES: list[tuple[str, str, Callable[[Scale, int], Iterable[str]]]] = [
      "id, institution_id, network, network_id, screen_name, title, url, is_verified, state,"
      " members_count, last_collected_at, last_error, created_at, updated_at, kind, description,"
      " site, has_avatar, has_cover, wall_mode, has_addresses, name_similarity, category",
-     lambda s, _: _communities(s)),
+     _communities),
     ("metrics_membersnapshot", "id, community_id, date, members, collected_at", _snapshots),
     ("metrics_metricvalue",
      "id, community_id, month, indicator, value, source, updated_by_id, updated_at, api_value,"
