@@ -196,3 +196,20 @@ def test_a_long_list_without_data_is_cut_with_a_pointer_to_the_file(
     assert len(response.context["ranking"].missing) == 3
     assert len(response.context["missing_shown"]) == 2
     assert "Показаны первые 2 из 3" in page and "/rankings/export.xlsx?" in page
+
+
+def test_the_page_builds_only_the_rows_it_shows(login, regional, grown, institution_a,
+                                                monkeypatch):
+    from reports.views import rankings as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for members in (10, 20, 30):
+        community = CommunityFactory(institution=institution_a)
+        MemberSnapshot.objects.create(community=community, date=D1, members=members)
+        MemberSnapshot.objects.create(community=community, date=D2, members=members + 1)
+    response = login(regional).get("/rankings/" + QUERY + "&page=2")
+    ranking = response.context["ranking"]
+    made = [row for row in ranking.rows._made if row is not None]
+    assert len(ranking.rows) == 5 and len(made) == 2
+    assert [r.place for r in response.context["page"]] == [3, 3]  # three grew by 1: a tie
+    assert ranking.data_as_of == D2
