@@ -73,9 +73,6 @@ RATE_PER_TOKEN = 3  # the emulator's limit for VK user and service tokens
 TOKEN_COUNTS = (1, 3)
 NATIONAL_TOKENS = 10
 WORKERS = 4  # Celery prefork processes (threads when there is no broker)
-# The country's rows run on what README «Sizing» gives the country: three workers of 4 processes
-# (one worker of 12 here), so its nine members batches go out at once.
-NATIONAL_WORKERS = 12
 RUN_TIMEOUT = 900.0
 POLL_SECONDS = 0.01
 MAX_RUNS = 3  # a posts run with one token takes over half a minute
@@ -200,13 +197,11 @@ class Row:
     scale: data.Scale | None = None  # None: the group's (the region's 3,000 communities)
     where: str = ""
     sample: int = 1  # the registry is 1/sample of the country it stands in for
-    workers: int = WORKERS
 
 
 def _rows(context: Context) -> list[Row]:
-    country = [Row(NATIONAL_TOKENS, data.COLLECT_COUNTRY, "country", workers=NATIONAL_WORKERS),
-               Row(NATIONAL_TOKENS, data.COLLECT_SAMPLE, "country 1/10 sample", sample=10,
-                   workers=NATIONAL_WORKERS)]
+    country = [Row(NATIONAL_TOKENS, data.COLLECT_COUNTRY, "country"),
+               Row(NATIONAL_TOKENS, data.COLLECT_SAMPLE, "country 1/10 sample", sample=10)]
     if context.smoke:  # the national rows' machinery on the tiny registry
         country = [Row(NATIONAL_TOKENS, where="country")]
     return [*(Row(tokens) for tokens in TOKEN_COUNTS), *country]
@@ -260,7 +255,7 @@ def _measure(context: Context, kind: str, row: Row, on_workers: bool) -> Result:
                     "limit_errors": limit_errors, "timings": timings, "today": TODAY.isoformat(),
                     "floor_seconds": floor, "tokens": row.tokens,
                     "queued_seconds": statistics.median(queue_waits),
-                    "workers": f"{row.workers} Celery prefork processes" if on_workers
+                    "workers": f"{WORKERS} Celery prefork processes" if on_workers
                     else f"{WORKERS} threads (no broker)"}
     if row.sample > 1:
         result.extra["scaled_to_country"] = _scaled(kind, row, calls, minimum)
@@ -276,13 +271,8 @@ def _kind(kind: str) -> Callable[[Context], list[Result]]:
                 and not (kind == RunKind.POSTS and row.scale is data.COLLECT_COUNTRY)]
         if not real_workers_wanted():
             return [_measure(context, kind, row, False) for row in rows]
-        results = []
-        for processes in sorted({row.workers for row in rows}):
-            with workers_running(processes):
-                results += [_measure(context, kind, row, True) for row in rows
-                            if row.workers == processes]
-        order = {_label(kind, row): i for i, row in enumerate(rows)}
-        return sorted(results, key=lambda result: order[result.measure])
+        with workers_running(WORKERS):
+            return [_measure(context, kind, row, True) for row in rows]
 
     measure.__name__ = kind
     return measure
