@@ -41,7 +41,7 @@ class PeriodForm(forms.Form):
         label="Месяц / квартал", required=False, min_value=1, max_value=12,
         help_text="номер месяца (1–12) или квартала (1–4)",
     )
-    states = forms.ChoiceField(label="Учитывать отчёты", choices=COUNTING_CHOICES,
+    states = forms.ChoiceField(label="Учитывать отчёты (Таблица 1)", choices=COUNTING_CHOICES,
                                required=False)
 
     def counting(self) -> str:
