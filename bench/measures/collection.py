@@ -61,7 +61,7 @@ from metrics.collect.runs import (
     collection_run_start,
     run_communities,
 )
-from metrics.models import CollectionRun, NetworkToken
+from metrics.models import Anomaly, CollectionRun, NetworkToken
 from metrics.quota import daily_allowance, quota_counter
 from metrics.ratelimit import get_limiter
 from metrics.tasks import dispatch_plan
@@ -145,15 +145,16 @@ def _run_on_workers(kind: str) -> int:
     return run.pk
 
 
-def _one_run(kind: str, on_workers: bool) -> tuple[float, float]:
-    """(the run's seconds, of which before a worker took up its fan-out)."""
+def _one_run(kind: str, on_workers: bool) -> tuple[float, float, int]:
+    """(the run's seconds, of which before a worker took up its fan-out, anomalies it held)."""
     started = time.perf_counter()
     run_id = _run_on_workers(kind) if on_workers else _run_in_threads(kind)
     seconds = time.perf_counter() - started
     run = CollectionRun.objects.get(pk=run_id)
     if run.state != RunState.DONE:
         raise RuntimeError(f"the {kind} run ended {run.state}: {run.message}")
-    return seconds, (run.started_at - run.created_at).total_seconds()
+    held = Anomaly.objects.filter(run_id=run_id).count()
+    return seconds, (run.started_at - run.created_at).total_seconds(), held
 
 
 def _floor_seconds(network_ids: list[int], tokens: int, repeats: int = 3) -> float:
@@ -225,7 +226,7 @@ def _scaled(kind: str, row: Row, calls: int, minimum: int) -> dict:
 
 
 def _measure(context: Context, kind: str, row: Row, on_workers: bool) -> Result:
-    timings, queue_waits, stats = [], [], []
+    timings, queue_waits, stats, anomalies = [], [], [], 0
     floor = None
     scale = row.scale or context.scale
     for _ in range(min(context.repeats, MAX_RUNS)):
@@ -235,7 +236,8 @@ def _measure(context: Context, kind: str, row: Row, on_workers: bool) -> Result:
             _emulator(context, "reset", {})
             _emulator(context, "faults", {"today": TODAY.isoformat()})
         network_ids = _network_ids(kind)
-        seconds, queued = _one_run(kind, on_workers)
+        seconds, queued, held = _one_run(kind, on_workers)
+        anomalies += held
         timings.append(seconds)
         queue_waits.append(queued)
         stats.append(_emulator(context, "stats"))
@@ -254,6 +256,9 @@ def _measure(context: Context, kind: str, row: Row, on_workers: bool) -> Result:
                     "requests": requests_made, "minimum_requests": minimum, "calls": calls,
                     "limit_errors": limit_errors, "timings": timings, "today": TODAY.isoformat(),
                     "floor_seconds": floor, "tokens": row.tokens,
+                    # The registry is the network's own: a run that holds figures back as
+                    # implausible measures the guard's path, not a daily collection.
+                    "anomalies_held": anomalies,
                     "queued_seconds": statistics.median(queue_waits),
                     "workers": f"{WORKERS} Celery prefork processes" if on_workers
                     else f"{WORKERS} threads (no broker)"}
