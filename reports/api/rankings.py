@@ -156,6 +156,24 @@ def json_streamed(head: dict[str, Any], ranking: RankingJson) -> Iterator[bytes]
         ranking.close()
 
 
+def _ranking_answer(request: Request, params: RankingParams,
+                    pending: int | None) -> Iterator[bytes]:
+    """The JSON answer, computed as it is read.
+
+    The ranking's statement runs in a transaction held while its rows stream. Started in the
+    view, an answer nobody reads (a test that only looks at the status) would keep that
+    transaction open until the garbage collector closed it, maybe inside another request's
+    transaction; started here, it opens only once the server writes the answer out, and the
+    server's close ends it.
+    """
+    ranking = ranking_json(communities=Community.objects.visible_to(request.user),
+                           params=params)
+    head = {"params": params.as_json(), "metric": _metric_json(params),
+            "notes": ranking_notes(params), "data_as_of": ranking.data_as_of,
+            "count": ranking.count, "counting": counting_json(params.counting, pending)}
+    yield from json_streamed(head, ranking)
+
+
 def file_response(request: Request, *, metric: str, rows: Any, missing: Any,
                   title_lines: list[str], notes: list[str], name: str) -> HttpResponse:
     """The rows as the CSV or XLSX file the request asked for."""
@@ -196,12 +214,7 @@ class RankingViewSet(viewsets.ViewSet):
                 notes=ranking_notes(params),
                 name=f"rating-{params.metric}-{params.date_from:%Y%m%d}-{params.date_to:%Y%m%d}",
             )
-        ranking = ranking_json(communities=Community.objects.visible_to(request.user),
-                               params=params)
-        head = {"params": params.as_json(), "metric": _metric_json(params),
-                "notes": ranking_notes(params), "data_as_of": ranking.data_as_of,
-                "count": ranking.count, "counting": counting_json(params.counting, pending)}
-        return StreamingHttpResponse(json_streamed(head, ranking),
+        return StreamingHttpResponse(_ranking_answer(request, params, pending),
                                      content_type="application/json")
 
     @extend_schema(parameters=[*RANKING_PARAMETERS[:-1], FILE_FORMAT],

@@ -130,9 +130,11 @@ class RankingStream:
     def __init__(self, *, communities: QuerySet[Community], params: RankingParams,
                  lateral: bool | None = None, text_dates: bool = False) -> None:
         self.params = params
+        # Not started here: the statement (and its transaction) begins when the rows are first
+        # read. A streamed answer nobody reads must not leave a transaction open behind it.
         self._raw = ranking_raw_rows(communities=communities, params=params, lateral=lateral,
                                      text_dates=text_dates)
-        self._names = next(self._raw)
+        self._names: tuple[str, ...] | None = None
         self._missing: list[dict[str, Any]] = []
         self._done = self._reasoned = False
         self._latest: Any = None
@@ -143,6 +145,8 @@ class RankingStream:
         return _as_date(self._latest)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._names is None:
+            self._names = next(self._raw)
         names, latest = self._names, self._latest
         for raw in self._raw:
             row = dict(zip(names, raw, strict=True))

@@ -244,3 +244,23 @@ def test_a_reader_leaving_early_gives_the_cursor_and_savepoint_back(viewer, grow
     stream.close()  # what the server's close of the answer does
     assert connection.savepoint_ids == savepoints
     assert Community.objects.count() == 2
+
+
+@pytest.mark.parametrize("url", [
+    URL,
+    f"/api/v1/rankings/file/?format=csv&metric=growth&date_from={D1}&date_to={D2}",
+    f"/rankings/export.csv?metric=growth&date_from={D1}&date_to={D2}",
+])
+def test_an_answer_nobody_reads_leaves_no_transaction_open(url, api_as, login, regional,
+                                                           grown):
+    """The ranking's statement holds a transaction while its rows stream. Opened by the view,
+    an unread answer kept it open until the garbage collector closed the stream — maybe inside
+    the next test's transaction, whose rows then stayed behind. It opens as the answer is read."""
+    savepoints = list(connection.savepoint_ids)
+    client = login(regional) if url.startswith("/rankings/") else api_as(regional)
+    response = client.get(url)
+    assert response.status_code == 200 and response.streaming
+    assert connection.savepoint_ids == savepoints  # nothing opened before the body is read
+    body = b"".join(response.streaming_content)
+    assert connection.savepoint_ids == savepoints  # read to the end: closed again
+    assert grown["a"].url.encode() in body
