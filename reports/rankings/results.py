@@ -305,14 +305,8 @@ class Ranking:
     @property
     def substituted_dates(self) -> int:
         """How many ranked rows used an earlier snapshot than the requested dates."""
-        params = self.params
-        growth = params.metric in GROWTH_METRICS
-        count = 0
-        for r in self.plain_rows:
-            end, start = _as_date(r["members_date"]), _as_date(r.get("start_date"))
-            count += (end is not None and end != params.date_to) or (
-                growth and start is not None and start != params.date_from)
-        return count
+        return sum(used_earlier_date(_as_date(r["members_date"]), _as_date(r.get("start_date")),
+                                     self.params) for r in self.plain_rows)
 
     def notes(self) -> list[str]:
         return ranking_notes(self.params)
@@ -332,10 +326,11 @@ def ranking_notes(params: RankingParams) -> list[str]:
     return notes
 
 
-def used_earlier_date(row: RankingRow, params: RankingParams) -> bool:
-    """Whether the row's figures come from a snapshot earlier than a requested date."""
-    end_earlier = row.members_date is not None and row.members_date != params.date_to
-    start_earlier = row.start_date is not None and row.start_date != params.date_from
+def used_earlier_date(members_date: dt.date | None, start_date: dt.date | None,
+                      params: RankingParams) -> bool:
+    """Whether a row's figures come from a snapshot earlier than a requested date."""
+    end_earlier = members_date is not None and members_date != params.date_to
+    start_earlier = start_date is not None and start_date != params.date_from
     return end_earlier or (params.metric in GROWTH_METRICS and start_earlier)
 
 
