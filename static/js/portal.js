@@ -94,7 +94,27 @@
     window.requestAnimationFrame(function () { pending = false; updateFrames(); });
   }
 
+  // A filter that matters only for figures made of Table 1 (which reports count) is shown only
+  // while such a figure is chosen; hidden, it is also left out of the request.
+  function followMetric() {
+    document.querySelectorAll("form").forEach(function (form) {
+      var metric = form.querySelector("select[name=metric]");
+      var only = form.querySelectorAll("[data-table1-only]");
+      if (!metric || !only.length) { return; }
+      function update() {
+        var table1 = metric.value.indexOf("t1_") === 0;
+        only.forEach(function (label) {
+          label.hidden = !table1;
+          label.querySelectorAll("select, input").forEach(function (el) { el.disabled = !table1; });
+        });
+      }
+      metric.addEventListener("change", update);
+      update();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    followMetric();
     setUpMenu();
     markCurrentLink();
     wrapTables();

@@ -64,3 +64,26 @@ def test_filter_the_ranking_see_the_chart_and_download_it(logged_in_page, region
     community_col = rows[header].index("Сообщество")
     assert [r[community_col] for r in rows[header + 1:]] == ["ДК Алексеевки ВКонтакте",
                                                              "Областная библиотека ВК"]
+
+
+def test_the_reports_filter_shows_only_for_table1_figures(logged_in_page, regional, grown):
+    """Approval does not touch a collected figure, so its filter is not offered for one."""
+    page = logged_in_page(regional)
+    page.goto(f"/rankings/?metric=growth&date_from={D1.isoformat()}"
+              f"&date_to={D2.isoformat()}")
+    expect(page.locator("#ranking-count")).to_have_text("3")
+    states = page.locator("#id_states")
+    expect(states).to_have_count(1)
+    expect(states).to_be_hidden()
+    page.locator("#id_metric").select_option("t1_visits")
+    expect(states).to_be_visible()
+    expect(states).to_be_enabled()
+    page.locator("#id_states").select_option("approved")
+    page.get_by_role("button", name="Показать").click()
+    assert "states=approved" in page.url
+    expect(page.locator("#id_states")).to_be_visible()
+
+    page.locator("#id_metric").select_option("growth")
+    expect(page.locator("#id_states")).to_be_hidden()
+    page.get_by_role("button", name="Показать").click()
+    assert "states=" not in page.url  # a hidden filter is not sent
