@@ -17,6 +17,7 @@ from metrics.collect.choices import (
     RunState,
     TokenKind,
 )
+from portal.lib.months import month_label
 
 
 class MetricValue(models.Model):
@@ -349,7 +350,10 @@ class CollectionRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.get_network_display()} {self.period}"
+        """«Участники (ежедневно) ВКонтакте, 04.12.2026», «Публикации за месяц …, ноябрь 2026»."""
+        period = (f"{self.period:%d.%m.%Y}" if self.kind == RunKind.MEMBERS
+                  else month_label(self.period))
+        return f"{self.get_kind_display()} {self.get_network_display()}, {period}"
 
     @property
     def processed(self) -> int:

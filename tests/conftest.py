@@ -7,7 +7,7 @@ also has a regional institution. Personas: ``regional`` (regional methodologist)
 """
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -27,7 +27,8 @@ def _tasks_run_in_process(request):
         return
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
-    yield
+    with override_settings(TASKS_IN_BACKGROUND=False):  # in the test's thread and transaction
+        yield
     celery_app.conf.task_always_eager = previous
 
 

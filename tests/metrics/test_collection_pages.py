@@ -1,5 +1,7 @@
 """The runs pages, «Собрать сейчас», the progress endpoint and the help page, by persona."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -97,7 +99,8 @@ def test_collect_now_runs_the_collection_and_shows_its_run(login, regional, emul
     run = CollectionRun.objects.get()
     assert run.state == RunState.DONE and run.done == 5 and run.triggered_by == regional
     assert response.redirect_chain[-1][0] == reverse("metrics:collection-run", args=[run.pk])
-    assert "Сбор запущен" in response.content.decode()
+    assert (f"Сбор запущен: Участники (ежедневно) ВКонтакте, {run.period:%d.%m.%Y}."
+            in response.content.decode())
 
 
 @pytest.fixture
@@ -139,3 +142,10 @@ def test_the_help_page_names_the_official_fields_and_what_cannot_be_derived(logi
     row = html.split("Просмотр стены группы и раздела Мои новости", 1)[1].split("</tr>", 1)[0]
     assert "не выводится" in row and "reach.reach" in row and "renderings" in row
     assert 'id="tokens"' in html and "ошибка 28" in html
+
+
+def test_a_run_is_named_in_russian_with_its_day_or_month():
+    members = CollectionRun(kind=RunKind.MEMBERS, network=Network.VK, period=dt.date(2026, 12, 4))
+    posts = CollectionRun(kind=RunKind.POSTS, network=Network.OK, period=dt.date(2026, 11, 1))
+    assert str(members) == "Участники (ежедневно) ВКонтакте, 04.12.2026"
+    assert str(posts) == "Публикации за месяц Одноклассники, ноябрь 2026"
