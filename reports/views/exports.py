@@ -91,7 +91,7 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = _job(request, pk)
     return JsonResponse({
         "state": job.state, "state_label": job.get_state_display(), "progress": job.progress,
-        "error": job.error,
+        "error": job.error, "filename": job.filename,
         "download": (reverse("reports:export-download", kwargs={"pk": job.pk})
                      if job.state == ExportState.DONE else None),
     })

@@ -14,6 +14,7 @@
     if (status.download) {
       var link = document.getElementById("export-download");
       link.href = status.download;
+      link.textContent = "Скачать " + (status.filename || "файл");
       document.getElementById("export-ready").hidden = false;
     }
     document.getElementById("export-expired").hidden = status.state !== "expired";

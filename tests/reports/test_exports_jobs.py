@@ -62,6 +62,7 @@ def test_the_zip_of_all_territories_is_built_in_the_background(login, regional, 
     assert job.params == {"date_from": "2026-01-01", "date_to": "2026-03-31", "states": "all"}
     status = client.get(f"/exports/{job.pk}/status/").json()
     assert status["state"] == "done" and status["download"] == f"/exports/{job.pk}/download/"
+    assert status["filename"] == job.filename and job.filename.endswith(".zip")
     page = client.get(f"/exports/{job.pk}/").content.decode()
     assert 'id="export-progress"' in page and "charts_exports.js" in page
     download = client.get(status["download"])
