@@ -55,6 +55,7 @@ from reports.rankings import (
 from reports.rankings.forms import PERIOD_CHOICES, parse_ranking_params
 from reports.rankings.publishing import describe_params, version_params
 from reports.rankings.results import ranking_pending
+from reports.rankings.scope import ranking_scope_line
 from reports.summaries.forms import SummaryForm
 from reports.summaries.selectors import METHOD_NOTES, TerritorySummary, territory_summary
 
@@ -169,7 +170,8 @@ def _ranking_answer(request: Request, params: RankingParams,
     ranking = ranking_json(communities=Community.objects.visible_to(request.user),
                            params=params)
     head = {"params": params.as_json(), "metric": _metric_json(params),
-            "notes": ranking_notes(params), "data_as_of": ranking.data_as_of,
+            "notes": ranking_notes(params), "scope": ranking_scope_line(request.user),
+            "data_as_of": ranking.data_as_of,
             "count": ranking.count, "counting": counting_json(params.counting, pending)}
     yield from json_streamed(head, ranking)
 
@@ -209,6 +211,7 @@ class RankingViewSet(viewsets.ViewSet):
             return file_response(
                 request, metric=params.metric, rows=stream, missing=stream.missing,
                 title_lines=["Рейтинг сообществ", *describe_params(params),
+                             *filter(None, [ranking_scope_line(request.user)]),
                              pending_line(params.counting, pending),
                              f"Сформировано: {timezone.localtime():%d.%m.%Y %H:%M}"],
                 notes=ranking_notes(params),

@@ -95,6 +95,9 @@ class RankingSchema(serializers.Serializer):
     params = RankingParamsSchema()
     metric = RankingMetricSchema()
     notes = serializers.ListField(child=serializers.CharField())
+    scope = serializers.CharField(
+        allow_null=True, help_text="Среди чьих сообществ считаются места, если не всего региона "
+        "(территории муниципального отдела, учреждения редактора); null — весь регион")
     data_as_of = serializers.DateField(allow_null=True)
     count = serializers.IntegerField()
     results = RankingRowSchema(many=True)

@@ -48,6 +48,7 @@ from reports.rankings.forms import RankingForm, params_query
 from reports.rankings.picker import picker_choices, picker_resolve
 from reports.rankings.publishing import describe_params, ranking_publish, version_params
 from reports.rankings.results import ranking_pending
+from reports.rankings.scope import ranking_scope_line
 
 PAGE_SIZE = 100
 # Communities without a figure listed on the page; a country's thousands go to the Excel file.
@@ -102,7 +103,7 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
     context = {
         "form": _display_form(request, params), "ranking": ranking, "page": page,
         "params": params, "query": params_query(params), "leagues": LEAGUES,
-        "description": describe_params(params),
+        "description": _description(params, request.user),
         "chart": _chart(list(page), params.spec.label),
         "can_publish": is_regional_methodologist(request.user),
         "missing_shown": ranking.missing[:MISSING_SHOWN],
@@ -116,9 +117,16 @@ def _check_format(fmt: str) -> None:
         raise Http404("Выгрузка бывает в форматах xlsx и csv.")
 
 
+def _description(params: RankingParams, user) -> list[str]:
+    """The parameters in words and, for a reader who does not see the whole region, whose
+    communities the places are counted among."""
+    scope = ranking_scope_line(user)
+    return [*describe_params(params), *([scope] if scope else [])]
+
+
 def _title_lines(params: RankingParams, heading: str, user) -> list[str]:
     pending = ranking_pending(communities=Community.objects.visible_to(user), params=params)
-    return [heading, *describe_params(params), pending_line(params.counting, pending),
+    return [heading, *_description(params, user), pending_line(params.counting, pending),
             f"Сформировано: {timezone.localtime():%d.%m.%Y %H:%M}"]
 
 
@@ -166,7 +174,7 @@ def why_page(request: HttpRequest, community_id: int) -> HttpResponse:
     return render(request, "reports/why.html", {
         "subject": community, "explanations": explanations, "ranking": ranking,
         "params": params, "query": params_query(params),
-        "description": describe_params(params),
+        "description": _description(params, request.user),
     })
 
 
@@ -187,7 +195,7 @@ def why_institution_page(request: HttpRequest, institution_id: int) -> HttpRespo
     return render(request, "reports/why.html", {
         "subject": institution, "explanations": explanations, "ranking": ranking,
         "params": params, "query": params_query(params),
-        "description": describe_params(params),
+        "description": _description(params, request.user),
     })
 
 

@@ -1,7 +1,10 @@
 """The ranking pages as people use them: who may open what, what they see, how many queries."""
 
 import datetime as dt
+import io
+import json
 
+import openpyxl
 import pytest
 from django.db import connection
 
@@ -61,6 +64,30 @@ def test_the_municipal_user_sees_only_its_territory(login, municipal_a, grown):
 def test_the_editor_sees_only_its_institution(login, editor_a, grown):
     rows = login(editor_a).get("/rankings/" + QUERY).context["ranking"].rows
     assert [r.community_id for r in rows] == [grown["a"].pk]
+
+
+def test_places_among_a_readers_own_communities_are_said_to_be_so(
+        login, api_as, regional, municipal_a, editor_a, grown):
+    """«1st place» for an editor is first among its own institution's communities, not the
+    region's: the page, its Excel file and the API say whose communities were ranked."""
+    institution, territory = grown["a"].institution, grown["a"].institution.territory
+    editor_line = (f"Места — среди сообществ ваших учреждений ({institution.short_name}), а не "
+                   "всего региона. Место в рейтинге региона — в опубликованных рейтингах.")
+    municipal_line = (f"Места — среди сообществ ваших территорий ({territory.name}), а не всего "
+                      "региона.")
+    for user, line in [(editor_a, editor_line), (municipal_a, municipal_line)]:
+        client = login(user)
+        assert line in client.get("/rankings/" + QUERY).content.decode()
+        response = client.get("/rankings/export.xlsx" + QUERY)
+        book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+        assert line in [row[0] for row in book["Рейтинг"].iter_rows(values_only=True)]
+        answer = json.loads(b"".join(api_as(user).get("/api/v1/rankings/" + QUERY)
+                                     .streaming_content))
+        assert answer["scope"] == line
+    body = login(regional).get("/rankings/" + QUERY).content.decode()
+    assert "Места — среди сообществ" not in body
+    regional_answer = b"".join(api_as(regional).get("/api/v1/rankings/" + QUERY).streaming_content)
+    assert json.loads(regional_answer)["scope"] is None
 
 
 def test_a_bad_period_is_explained_not_crashed(login, regional, grown):
