@@ -383,9 +383,16 @@ def _batches_store(done: Sequence[tuple[int, BatchResult]], *, apart: bool = Fal
     """
     relaxed_commit()
     results = dict(done)
-    communities = started(update_communities_apart, _joined(results)) if apart else None
     batches = list(CollectionBatch.objects.select_for_update().select_related("run")
                    .filter(pk__in=results).order_by("pk"))
+    late = [batch for batch in batches if batch.state == BatchState.DONE]
+    if late:  # stored meanwhile by another worker (a redelivered or recovered task)
+        _count_late(late, results)
+        batches = [batch for batch in batches if batch.state != BatchState.DONE]
+        results = {batch.pk: results[batch.pk] for batch in batches}
+        if not batches:
+            return
+    communities = started(update_communities_apart, _joined(results)) if apart else None
     run = batches[0].run
     if run.kind == RunKind.MEMBERS:
         upsert_snapshots(run.period, _joined(results).snapshots)
@@ -408,6 +415,19 @@ def _batches_store(done: Sequence[tuple[int, BatchResult]], *, apart: bool = Fal
         _batch_count(run, batch, state=BatchState.DONE, done=counts["done"],
                      failed=counts["failed"], skipped=counts["skipped"],
                      requests=result.requests, errors=result.errors)
+    run.save(update_fields=RUN_COUNTERS)
+
+
+def _count_late(batches: Sequence[CollectionBatch], results: dict[int, BatchResult]) -> None:
+    """Batches another worker stored first keep what it stored: the first store wins, so the
+    figures, the problem rows and the counters stay those of one collection. Only the requests
+    and errors of this later one are counted."""
+    run = CollectionRun.objects.select_for_update().get(pk=batches[0].run_id)
+    for batch in batches:
+        result = results[batch.pk]
+        _batch_count(run, batch, state=batch.state, done=batch.done, failed=batch.failed,
+                     skipped=batch.skipped, requests=result.requests, errors=result.errors,
+                     message=batch.message)
     run.save(update_fields=RUN_COUNTERS)
 
 
@@ -454,6 +474,9 @@ def _batch_count(run: CollectionRun, batch: CollectionBatch, *, state: str, done
 def _batch_attempt(*, batch_id: int, requests: int, errors: Counter[str], message: str) -> None:
     """Count a failed attempt's requests and errors; the batch stays open for a retry."""
     batch = CollectionBatch.objects.select_for_update().get(pk=batch_id)
+    if batch.state == BatchState.DONE:  # another worker stored it meanwhile: it stays done
+        _count_late([batch], {batch.pk: BatchResult(requests=requests, errors=errors)})
+        return
     batch.attempts += 1
     batch.save(update_fields=["attempts"])
     _batch_close(batch, state=BatchState.PENDING, done=batch.done, failed=batch.failed,
@@ -465,6 +488,10 @@ def collection_batch_fail(*, batch_id: int, error: NetworkError, requests: int =
     """Give a batch up: every community gets the error, in Russian; the run may finish."""
     with transaction.atomic():
         batch = CollectionBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.state == BatchState.DONE:  # another worker stored it meanwhile: it stays done
+            _count_late([batch], {batch.pk: BatchResult(
+                requests=requests, errors=errors or Counter({error.key: 1}))})
+            return
         result = BatchResult()
         for community_id in batch.community_ids:
             result.problem(community_id, key=error.key, message=error.message)

@@ -5,6 +5,7 @@ These run the tasks in process (a re-queued batch is collected at once, from the
 """
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from django.db.models import Count
@@ -12,11 +13,14 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from institutions.choices import Network
+from metrics.collect import runs
 from metrics.collect.choices import BatchState, RunKind, RunState
+from metrics.collect.errors import NetworkError
+from metrics.collect.fetch import BatchResult
 from metrics.collect.recovery import collection_recover_lost
 from metrics.collect.runs import collection_run_create
 from metrics.collect.schedule import DEFAULT_SCHEDULE
-from metrics.models import CollectionBatch, CollectionRun, MemberSnapshot
+from metrics.models import CollectionBatch, CollectionRun, CollectionRunItem, MemberSnapshot
 from metrics.tasks import collect_batch
 from metrics.tasks import collection_recover_lost as recover_task
 from portal.errors import ServiceUnavailable
@@ -223,3 +227,37 @@ def test_a_run_waiting_for_its_tokens_next_day_is_left_to_wait(run, queue):
         resumes_at=timezone.now() + dt.timedelta(hours=5))
 
     assert collection_recover_worker(worker="w1@host") == [] and queue == []
+
+
+def test_a_batch_stored_twice_keeps_the_first_store(db):
+    """Two workers can hold one batch (a recovered task beside a redelivered one): the first to
+    store it wins, so its figures, problem rows and counters stay those of one collection; a
+    later store, a later failed attempt or a later give-up only adds its requests."""
+    first, second = make_communities(vk_ids("active", 2))
+    run = collection_run_create(kind=RunKind.MEMBERS, network=Network.VK)
+    the_batch = run.batches.get()
+    stored = BatchResult(requests=1)
+    stored.done(first.pk, members_count=120)
+    stored.snapshots[first.pk] = 120
+    stored.done(second.pk, members_count=80)
+    stored.snapshots[second.pk] = 80
+    runs._batches_store([(the_batch.pk, stored)])
+
+    later = BatchResult(requests=2)
+    later.done(first.pk, members_count=999)
+    later.snapshots[first.pk] = 999
+    later.problem(second.pk, key="vk:6", message="Слишком много запросов")
+    runs._batches_store([(the_batch.pk, later)])
+    runs._batch_attempt(batch_id=the_batch.pk, requests=3, errors=Counter({"vk:10": 1}),
+                        message="ошибка сервера")
+    runs.collection_batch_fail(batch_id=the_batch.pk,
+                               error=NetworkError("все ключи отозваны", key="vk:5"), requests=4)
+
+    the_batch.refresh_from_db()
+    run.refresh_from_db()
+    assert (the_batch.state, the_batch.done, the_batch.failed) == (BatchState.DONE, 2, 0)
+    assert (run.done, run.failed, run.skipped, run.requests) == (2, 0, 0, 1 + 2 + 3 + 4)
+    assert dict(MemberSnapshot.objects.values_list("community_id", "members")) == {
+        first.pk: 120, second.pk: 80}
+    assert not CollectionRunItem.objects.filter(run=run).exists()
+    assert run.errors_by_code == {"vk:6": 1, "vk:10": 1, "vk:5": 1}
