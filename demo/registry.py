@@ -123,7 +123,7 @@ def _institutions(rng: random.Random, territories: list[Territory], total: int) 
                                 territory=capital, subordination=Subordination.REGIONAL))
     for i in range(total - len(REGIONAL)):
         territory = territories[i % len(territories)]
-        place = territory.name.replace(" муниципальный район", "го района").replace(
+        place = territory.name.replace("ий муниципальный район", "ого района").replace(
             "Городской округ ", "г.о. ")
         kind = rng.choices(kinds, weights)[0]
         full, short = _institution_name(rng, kind, place, i // len(territories) + 1)

@@ -68,3 +68,15 @@ def test_collect_now_continues_every_curve_and_keeps_every_name(demo_region):
     assert points[-1].date == today
     for before, after in itertools.pairwise(points):
         assert abs(after.members - before.members) <= before.members // 100
+
+
+def test_the_demo_names_districts_in_the_genitive():
+    """«Краеведческий музей Алексеевского района», not «…Алексеевскийго района»."""
+    from institutions.models import Institution
+
+    seed_registry(seed=1, institutions=120)
+    names = list(Institution.objects.values_list("short_name", flat=True))
+    of_district = [n for n in names if n.endswith(" района")]
+    assert of_district, "the demo has institutions named after their district"
+    wrong = [n for n in of_district if not n.split()[-2].endswith("ого") or "йго" in n]
+    assert not wrong, wrong
