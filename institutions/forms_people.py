@@ -24,15 +24,17 @@ class PersonForm(forms.Form):
 
     last_name = forms.CharField(label="Фамилия", max_length=150)
     first_name = forms.CharField(label="Имя и отчество", max_length=150, required=False)
-    email = forms.EmailField(label="Электронная почта", help_text="она же имя для входа")
+    email = forms.EmailField(label="Электронная почта", help_text="Она же имя для входа.")
     role = forms.ChoiceField(label="Роль")
     territories = forms.ModelMultipleChoiceField(
         label="Территории", required=False, queryset=Territory.objects.none(),
-        help_text="для муниципального отдела, наблюдателя и API-клиента; пусто — весь регион",
+        help_text="Для муниципального отдела, наблюдателя и API-клиента; пусто — весь регион. "
+                  "Несколько — щелчками с нажатой Ctrl (⌘ на Mac).",
         widget=forms.SelectMultiple(attrs={"size": 6}))
     institutions = forms.ModelMultipleChoiceField(
         label="Учреждения", required=False, queryset=Institution.objects.none(),
-        help_text="для редактора учреждения", widget=forms.SelectMultiple(attrs={"size": 8}))
+        help_text="Для редактора учреждения. Несколько — щелчками с нажатой Ctrl (⌘ на Mac).",
+        widget=forms.SelectMultiple(attrs={"size": 8}))
     is_active = forms.BooleanField(label="Может входить в портал", required=False, initial=True)
 
     def __init__(self, *args, manager, **kwargs) -> None:

@@ -28,7 +28,14 @@ from django.utils import timezone
 from institutions.choices import CommunityState, Network
 from institutions.models import Community
 from institutions.names import community_names_score
-from metrics.collect.choices import BatchState, ItemOutcome, RunKind, RunState, TokenKind
+from metrics.collect.choices import BatchState, RunKind, RunState, TokenKind
+from metrics.collect.counters import (
+    RUN_COUNTERS,
+    batch_close,
+    batch_count,
+    count_late,
+    replace_items,
+)
 from metrics.collect.errors import CollectionBroken, NetworkError, TransientNetworkError
 from metrics.collect.fetch import (
     BatchResult,
@@ -59,7 +66,6 @@ from metrics.collect.store import (
 from metrics.models import (
     CollectionBatch,
     CollectionRun,
-    CollectionRunItem,
     NetworkToken,
 )
 from metrics.tokens import tokens_usable
@@ -356,18 +362,6 @@ def collection_batches_fail(*, batch_ids: Sequence[int], error: NetworkError,
     return len(open_ids)
 
 
-def _replace_items(closing: Sequence[tuple[CollectionBatch, BatchResult]]) -> None:
-    """The batches' problem rows (failed and skipped communities), replaced."""
-    CollectionRunItem.objects.filter(batch__in=[batch for batch, _ in closing]).delete()
-    CollectionRunItem.objects.bulk_create([
-        CollectionRunItem(run_id=batch.run_id, batch=batch, community_id=cid,
-                          outcome=ItemOutcome(o.status), error_key=o.key[:32],
-                          message=o.message[:300])
-        for batch, result in closing
-        for cid, o in result.outcomes.items() if o.status != "done"
-    ], batch_size=1000)
-
-
 @transaction.atomic
 def _batches_store(done: Sequence[tuple[int, BatchResult]], *, apart: bool = False) -> None:
     """Store batches in one transaction; ``apart``: their communities on a second connection.
@@ -387,7 +381,7 @@ def _batches_store(done: Sequence[tuple[int, BatchResult]], *, apart: bool = Fal
                    .filter(pk__in=results).order_by("pk"))
     late = [batch for batch in batches if batch.state == BatchState.DONE]
     if late:  # stored meanwhile by another worker (a redelivered or recovered task)
-        _count_late(late, results)
+        count_late(late, results)
         batches = [batch for batch in batches if batch.state != BatchState.DONE]
         results = {batch.pk: results[batch.pk] for batch in batches}
         if not batches:
@@ -408,26 +402,13 @@ def _batches_store(done: Sequence[tuple[int, BatchResult]], *, apart: bool = Fal
         community_names_score(community_ids=fields,
                               retitled=[cid for cid, said in fields.items() if "title" in said])
     closing = [(batch, results[batch.pk]) for batch in batches]
-    _replace_items(closing)
+    replace_items(closing)
     run = CollectionRun.objects.select_for_update().get(pk=run.pk)
     for batch, result in closing:
         counts = Counter(o.status for o in result.outcomes.values())
-        _batch_count(run, batch, state=BatchState.DONE, done=counts["done"],
+        batch_count(run, batch, state=BatchState.DONE, done=counts["done"],
                      failed=counts["failed"], skipped=counts["skipped"],
                      requests=result.requests, errors=result.errors)
-    run.save(update_fields=RUN_COUNTERS)
-
-
-def _count_late(batches: Sequence[CollectionBatch], results: dict[int, BatchResult]) -> None:
-    """Batches another worker stored first keep what it stored: the first store wins, so the
-    figures, the problem rows and the counters stay those of one collection. Only the requests
-    and errors of this later one are counted."""
-    run = CollectionRun.objects.select_for_update().get(pk=batches[0].run_id)
-    for batch in batches:
-        result = results[batch.pk]
-        _batch_count(run, batch, state=batch.state, done=batch.done, failed=batch.failed,
-                     skipped=batch.skipped, requests=result.requests, errors=result.errors,
-                     message=batch.message)
     run.save(update_fields=RUN_COUNTERS)
 
 
@@ -442,44 +423,16 @@ def _joined(results: dict[int, BatchResult]) -> BatchResult:
     return joined
 
 
-RUN_COUNTERS = ["done", "failed", "skipped", "requests", "errors_by_code"]
-
-
-def _batch_close(batch: CollectionBatch, *, state: str, done: int, failed: int, skipped: int,
-                 requests: int, errors: Counter[str], message: str = "") -> None:
-    """Replace the batch's counters and move the run's by the difference (row-locked)."""
-    run = CollectionRun.objects.select_for_update().get(pk=batch.run_id)
-    _batch_count(run, batch, state=state, done=done, failed=failed, skipped=skipped,
-                 requests=requests, errors=errors, message=message)
-    run.save(update_fields=RUN_COUNTERS)
-
-
-def _batch_count(run: CollectionRun, batch: CollectionBatch, *, state: str, done: int,
-                 failed: int, skipped: int, requests: int, errors: Counter[str],
-                 message: str = "") -> None:
-    """Save the batch's new counters; move the (locked, not yet saved) run's by the difference."""
-    run.done += done - batch.done
-    run.failed += failed - batch.failed
-    run.skipped += skipped - batch.skipped
-    run.requests += requests
-    run.errors_by_code = dict(Counter(run.errors_by_code) + errors)
-    batch.state, batch.done, batch.failed, batch.skipped = state, done, failed, skipped
-    batch.requests += requests
-    batch.errors_by_code = dict(Counter(batch.errors_by_code) + errors)
-    batch.message = message[:300]
-    batch.save()
-
-
 @transaction.atomic
 def _batch_attempt(*, batch_id: int, requests: int, errors: Counter[str], message: str) -> None:
     """Count a failed attempt's requests and errors; the batch stays open for a retry."""
     batch = CollectionBatch.objects.select_for_update().get(pk=batch_id)
     if batch.state == BatchState.DONE:  # another worker stored it meanwhile: it stays done
-        _count_late([batch], {batch.pk: BatchResult(requests=requests, errors=errors)})
+        count_late([batch], {batch.pk: BatchResult(requests=requests, errors=errors)})
         return
     batch.attempts += 1
     batch.save(update_fields=["attempts"])
-    _batch_close(batch, state=BatchState.PENDING, done=batch.done, failed=batch.failed,
+    batch_close(batch, state=BatchState.PENDING, done=batch.done, failed=batch.failed,
                  skipped=batch.skipped, requests=requests, errors=errors, message=message)
 
 
@@ -489,14 +442,14 @@ def collection_batch_fail(*, batch_id: int, error: NetworkError, requests: int =
     with transaction.atomic():
         batch = CollectionBatch.objects.select_for_update().get(pk=batch_id)
         if batch.state == BatchState.DONE:  # another worker stored it meanwhile: it stays done
-            _count_late([batch], {batch.pk: BatchResult(
+            count_late([batch], {batch.pk: BatchResult(
                 requests=requests, errors=errors or Counter({error.key: 1}))})
             return
         result = BatchResult()
         for community_id in batch.community_ids:
             result.problem(community_id, key=error.key, message=error.message)
-        _replace_items([(batch, result)])
-        _batch_close(batch, state=BatchState.FAILED, done=0, failed=len(batch.community_ids),
+        replace_items([(batch, result)])
+        batch_close(batch, state=BatchState.FAILED, done=0, failed=len(batch.community_ids),
                      skipped=0, requests=requests, errors=errors or Counter({error.key: 1}),
                      message=error.message)
     collection_run_finish_if_complete(run_id=batch.run_id)
