@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from psycopg2.extras import execute_values
 
 from demo.network import deleted_on, members_on, missed, network_today
 from institutions.choices import CommunityState
@@ -51,17 +52,27 @@ def _insert_ignore(model: type[models.Model], columns: Sequence[str],
     defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
     names = [*columns, *(f.column for f in fields)]
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, names))}) "
-           f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING")
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, names))}) VALUES "
+    row_sql = f"({', '.join(['%s'] * len(names))})"
     batch: list[tuple] = []
     with connection.cursor() as cursor:
         for row in rows:
             batch.append((*row, *defaults))
             if len(batch) >= BATCH:
-                cursor.executemany(sql, batch)
+                _insert_batch(cursor, head, row_sql, batch)
                 batch.clear()
         if batch:
-            cursor.executemany(sql, batch)
+            _insert_batch(cursor, head, row_sql, batch)
+
+
+def _insert_batch(cursor: Any, head: str, row_sql: str, batch: list[tuple]) -> None:
+    """On PostgreSQL one statement per batch: the snapshots' statement triggers (the members by
+    day) then run once per batch, not once per row (per row, the demo took three minutes)."""
+    if connection.vendor == "postgresql":
+        execute_values(cursor.cursor, f"{head}%s ON CONFLICT DO NOTHING", batch,
+                       template=row_sql, page_size=len(batch))
+    else:
+        cursor.executemany(f"{head}{row_sql} ON CONFLICT DO NOTHING", batch)
 
 
 def _snapshot_rows(communities: list[tuple[int, int, str]], networks: dict[int, str],
